@@ -1,0 +1,270 @@
+package awssim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+)
+
+// Fixture is the JSON description of the world the simulator serves. The
+// format is documented in doc.go; LoadFixture validates it so that a typo in a
+// hand-written fixture fails loudly instead of producing a silently odd world.
+type Fixture struct {
+	Organization Organization `json:"organization"`
+	Accounts     []Account    `json:"accounts"`
+	// Credentials are long-lived IAM user keys that clients start from
+	// (typically an administrator in the management account).
+	Credentials []StaticCredential `json:"credentials"`
+	Buckets     []Bucket           `json:"buckets,omitempty"`
+}
+
+// Organization is the single organization the simulator models.
+type Organization struct {
+	ID                  string `json:"id"`      // o-xxxxxxxxxx
+	RootID              string `json:"root_id"` // r-xxxx
+	ManagementAccountID string `json:"management_account_id"`
+	// OUs is a flat list; Parent is the root id or another OU's id.
+	OUs []OU `json:"ous"`
+	// DelegatedAdministrators may call the Organizations read APIs and,
+	// for the IAM service, sts:AssumeRoot.
+	DelegatedAdministrators []string `json:"delegated_administrators,omitempty"`
+	Features                Features `json:"features"`
+}
+
+// Features are the IAM centralized root access features of the organization.
+type Features struct {
+	// IAMTrustedAccess is whether trusted access for IAM is enabled in
+	// Organizations; without it ListOrganizationsFeatures fails.
+	IAMTrustedAccess          bool `json:"iam_trusted_access"`
+	RootCredentialsManagement bool `json:"root_credentials_management"`
+	RootSessions              bool `json:"root_sessions"`
+}
+
+// OU is an organizational unit.
+type OU struct {
+	ID     string `json:"id"` // ou-xxxx-xxxxxxxx
+	Name   string `json:"name"`
+	Parent string `json:"parent"`
+}
+
+// Account is a member (or the management) account and everything the
+// simulator knows about it.
+type Account struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// State is ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED or PENDING_ACTIVATION.
+	State string `json:"state"`
+	// OmitState makes the simulator answer like AWS did before the State
+	// field existed: only the legacy Status.
+	OmitState       bool              `json:"omit_state,omitempty"`
+	JoinedMethod    string            `json:"joined_method"` // INVITED or CREATED
+	JoinedTimestamp time.Time         `json:"joined_timestamp"`
+	Parent          string            `json:"parent"` // root or OU id
+	Tags            map[string]string `json:"tags,omitempty"`
+	Root            RootUser          `json:"root"`
+	// Summary overrides or adds IAM account summary counts (Users, Roles,
+	// Policies, ...). The four root-user flags are always computed from Root.
+	Summary map[string]int32 `json:"summary,omitempty"`
+	Roles   []Role           `json:"roles,omitempty"`
+	Faults  AccountFaults    `json:"faults,omitempty"`
+	// CredentialReport controls the state of the IAM credential report.
+	CredentialReport CredentialReportFixture `json:"credential_report,omitempty"`
+}
+
+// AccountFaults make a single account misbehave.
+type AccountFaults struct {
+	// Hang makes every request that acts in this account (AssumeRole into
+	// it, IAM calls with its credentials) block until the client gives up.
+	Hang bool `json:"hang,omitempty"`
+	// DenyGetAccountSummary models a service control policy that denies
+	// iam:GetAccountSummary after a successful assume.
+	DenyGetAccountSummary bool `json:"deny_get_account_summary,omitempty"`
+	// MalformedIAM makes IAM answer this account with a truncated body.
+	MalformedIAM bool `json:"malformed_iam,omitempty"`
+}
+
+// CredentialReportFixture seeds the IAM credential report state.
+type CredentialReportFixture struct {
+	// GeneratedAt, when set, is an existing report generated at that time
+	// (AWS hands out a report up to four hours old instead of a new one).
+	GeneratedAt *time.Time `json:"generated_at,omitempty"`
+	// GenerationPolls is how many GenerateCredentialReport calls answer
+	// STARTED/INPROGRESS before the report is COMPLETE (default 1).
+	GenerationPolls int `json:"generation_polls,omitempty"`
+}
+
+// RootUser is the account's root user and its credentials.
+type RootUser struct {
+	AccessKeys          []AccessKey          `json:"access_keys,omitempty"`
+	SigningCertificates []SigningCertificate `json:"signing_certificates,omitempty"`
+	// MFA is "", "virtual" or "hardware".
+	MFA           string     `json:"mfa,omitempty"`
+	MFAEnabledAt  *time.Time `json:"mfa_enabled_at,omitempty"`
+	Password      *Password  `json:"password,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	PasswordReset bool       `json:"password_reset_required,omitempty"`
+}
+
+// AccessKey is a root access key.
+type AccessKey struct {
+	ID              string     `json:"id"`
+	Status          string     `json:"status"` // Active or Inactive
+	CreatedAt       time.Time  `json:"created_at"`
+	LastUsedAt      *time.Time `json:"last_used_at,omitempty"`
+	LastUsedService string     `json:"last_used_service,omitempty"`
+	LastUsedRegion  string     `json:"last_used_region,omitempty"`
+}
+
+// SigningCertificate is a root X.509 signing certificate.
+type SigningCertificate struct {
+	ID         string    `json:"id"`
+	Status     string    `json:"status"` // Active or Inactive
+	UploadedAt time.Time `json:"uploaded_at"`
+}
+
+// Password is the root user's console password.
+type Password struct {
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Role is an IAM role that exists in an account.
+type Role struct {
+	Name string `json:"name"`
+	Path string `json:"path,omitempty"` // default "/"
+	// TrustedAccounts are the account ids (or principal ARNs) whose
+	// principals may assume the role.
+	TrustedAccounts []string `json:"trusted_accounts"`
+	ExternalID      string   `json:"external_id,omitempty"`
+	// MaxSessionDuration in seconds (default 3600).
+	MaxSessionDuration int32 `json:"max_session_duration,omitempty"`
+}
+
+// StaticCredential is a long-lived IAM user access key.
+type StaticCredential struct {
+	AccessKeyID     string `json:"access_key_id"`
+	SecretAccessKey string `json:"secret_access_key"`
+	AccountID       string `json:"account_id"`
+	UserName        string `json:"user_name"`
+}
+
+// Bucket is an S3 bucket.
+type Bucket struct {
+	Name    string `json:"name"`
+	OwnerID string `json:"owner_account_id"`
+}
+
+// LoadFixture reads and validates a fixture file.
+func LoadFixture(path string) (*Fixture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open fixture: %w", err)
+	}
+	defer f.Close()
+	fx, err := ReadFixture(f)
+	if err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", path, err)
+	}
+	return fx, nil
+}
+
+// ReadFixture decodes and validates a fixture. Unknown fields are errors.
+func ReadFixture(r io.Reader) (*Fixture, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var fx Fixture
+	if err := dec.Decode(&fx); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := fx.Validate(); err != nil {
+		return nil, err
+	}
+	return &fx, nil
+}
+
+var (
+	accountIDPattern = regexp.MustCompile(`^\d{12}$`)
+	orgIDPattern     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	rootIDPattern    = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+	ouIDPattern      = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+)
+
+var validStates = map[string]bool{
+	"ACTIVE": true, "SUSPENDED": true, "PENDING_CLOSURE": true, "CLOSED": true, "PENDING_ACTIVATION": true,
+}
+
+// Validate checks the fixture's internal consistency.
+func (fx *Fixture) Validate() error {
+	org := fx.Organization
+	if !orgIDPattern.MatchString(org.ID) {
+		return fmt.Errorf("organization id %q: want o- followed by 10-32 lowercase letters or digits", org.ID)
+	}
+	if !rootIDPattern.MatchString(org.RootID) {
+		return fmt.Errorf("root id %q: want r- followed by 4-32 lowercase letters or digits", org.RootID)
+	}
+	parents := map[string]bool{org.RootID: true}
+	for _, ou := range org.OUs {
+		if !ouIDPattern.MatchString(ou.ID) {
+			return fmt.Errorf("ou id %q: want ou-xxxx-xxxxxxxx", ou.ID)
+		}
+		if parents[ou.ID] {
+			return fmt.Errorf("ou id %q appears twice", ou.ID)
+		}
+		parents[ou.ID] = true
+	}
+	for _, ou := range org.OUs {
+		if !parents[ou.Parent] || ou.Parent == ou.ID {
+			return fmt.Errorf("ou %s: parent %q is not the root or another OU", ou.ID, ou.Parent)
+		}
+	}
+	seen := map[string]bool{}
+	for i, a := range fx.Accounts {
+		if !accountIDPattern.MatchString(a.ID) {
+			return fmt.Errorf("account %d: id %q is not 12 digits", i, a.ID)
+		}
+		if seen[a.ID] {
+			return fmt.Errorf("account %s appears twice", a.ID)
+		}
+		seen[a.ID] = true
+		if !validStates[a.State] {
+			return fmt.Errorf("account %s: state %q is not one of ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION", a.ID, a.State)
+		}
+		if !parents[a.Parent] {
+			return fmt.Errorf("account %s: parent %q is not the root or an OU", a.ID, a.Parent)
+		}
+		if len(a.Root.AccessKeys) > 2 || len(a.Root.SigningCertificates) > 2 {
+			return fmt.Errorf("account %s: a root user has at most 2 access keys and 2 signing certificates", a.ID)
+		}
+		switch a.Root.MFA {
+		case "", "virtual", "hardware":
+		default:
+			return fmt.Errorf("account %s: root mfa %q is not \"\", \"virtual\" or \"hardware\"", a.ID, a.Root.MFA)
+		}
+	}
+	if !seen[org.ManagementAccountID] {
+		return fmt.Errorf("management account %q is not among the accounts", org.ManagementAccountID)
+	}
+	for _, id := range org.DelegatedAdministrators {
+		if !seen[id] {
+			return fmt.Errorf("delegated administrator %q is not among the accounts", id)
+		}
+	}
+	for _, c := range fx.Credentials {
+		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+			return fmt.Errorf("credential for %q: access key id and secret are required", c.UserName)
+		}
+		if !seen[c.AccountID] && !accountIDPattern.MatchString(c.AccountID) {
+			return fmt.Errorf("credential %s: account id %q is not 12 digits", c.AccessKeyID, c.AccountID)
+		}
+	}
+	for _, b := range fx.Buckets {
+		if b.Name == "" || !accountIDPattern.MatchString(b.OwnerID) {
+			return fmt.Errorf("bucket %q: name and a 12-digit owner_account_id are required", b.Name)
+		}
+	}
+	return nil
+}

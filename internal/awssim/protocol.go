@@ -1,0 +1,112 @@
+package awssim
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// XML namespaces of the query protocol services.
+var queryNamespace = map[string]string{
+	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+// writeResult renders a successful operation in its service's protocol:
+// JSON 1.1 for Organizations, an <OpResponse><OpResult> document for the
+// query services.
+func writeResult(w http.ResponseWriter, service, opName, reqID string, result any) {
+	switch service {
+	case "organizations":
+		body, err := json.Marshal(result)
+		if err != nil {
+			writeError(w, service, reqID, &apiError{Status: 500, Code: "ServiceException", Message: err.Error(), Receiver: true})
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	default:
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, "<%sResponse xmlns=%q>\n", opName, queryNamespace[service])
+		if result != nil {
+			enc := xml.NewEncoder(&buf)
+			if err := enc.Encode(result); err != nil {
+				writeError(w, service, reqID, &apiError{Status: 500, Code: "ServiceFailure", Message: err.Error(), Receiver: true})
+				return
+			}
+		}
+		fmt.Fprintf(&buf, "\n<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata>\n</%sResponse>\n", reqID, opName)
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// writeError renders an error in the shape the service's protocol uses, so
+// that the SDK and the CLI parse the code and message as they would AWS's.
+func writeError(w http.ResponseWriter, service, reqID string, e *apiError) {
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	var body []byte
+	switch service {
+	case "organizations":
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", e.Code)
+		body, _ = json.Marshal(map[string]string{"__type": e.Code, "Message": e.Message})
+	case "s3":
+		w.Header().Set("Content-Type", "application/xml")
+		var buf bytes.Buffer
+		buf.WriteString(xml.Header)
+		buf.WriteString("<Error><Code>")
+		xml.EscapeText(&buf, []byte(e.Code))
+		buf.WriteString("</Code><Message>")
+		xml.EscapeText(&buf, []byte(e.Message))
+		buf.WriteString("</Message>")
+		for _, k := range sortedKeys(e.Extra) {
+			fmt.Fprintf(&buf, "<%s>", k)
+			xml.EscapeText(&buf, []byte(e.Extra[k]))
+			fmt.Fprintf(&buf, "</%s>", k)
+		}
+		fmt.Fprintf(&buf, "<RequestId>%s</RequestId></Error>", reqID)
+		body = buf.Bytes()
+	default:
+		kind := "Sender"
+		if e.Receiver {
+			kind = "Receiver"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, "<ErrorResponse xmlns=%q>\n  <Error>\n    <Type>%s</Type>\n    <Code>", queryNamespace[service], kind)
+		xml.EscapeText(&buf, []byte(e.Code))
+		buf.WriteString("</Code>\n    <Message>")
+		xml.EscapeText(&buf, []byte(e.Message))
+		fmt.Fprintf(&buf, "</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n", reqID)
+		body = buf.Bytes()
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// decodeJSON reads a JSON 1.1 request body into v.
+func (c *call) decodeJSON(v any) error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return errorf(http.StatusBadRequest, "SerializationException", "could not parse request body: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,383 @@
+package awssim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a simulator. The zero value (plus a Fixture) is a fast,
+// fault-free AWS with no quotas.
+type Options struct {
+	// Addr is the loopback address to listen on; default 127.0.0.1:0.
+	Addr    string
+	Fixture *Fixture
+	// Now is the simulator's clock for credential expiry, timestamps and
+	// credential report ages; default time.Now. Quotas always use real time.
+	Now func() time.Time
+	// Seed makes latency jitter, fault injection and generated secrets
+	// reproducible.
+	Seed int64
+
+	Latency time.Duration // added to every request
+	Jitter  time.Duration // uniformly in [-Jitter, +Jitter]
+
+	// Rates are requests per second (0 means unlimited); bursts default to
+	// one second's worth of requests.
+	STSRate   float64 // per calling account (AWS: 600/s)
+	STSBurst  int
+	OrgsRate  float64 // per calling account
+	OrgsBurst int
+	IAMRate   float64 // per target account
+	IAMBurst  int
+
+	// ErrorRate and DropRate are the probabilities that a request gets a
+	// 5xx response or has its connection dropped without a response.
+	ErrorRate float64
+	DropRate  float64
+	// FaultServices limits ErrorRate and DropRate to these services
+	// (organizations, sts, iam, s3); empty means all.
+	FaultServices []string
+}
+
+// Server is a running simulator.
+type Server struct {
+	opts   Options
+	now    func() time.Time
+	ln     net.Listener
+	http   *http.Server
+	stats  *stats
+	limits *limiter
+
+	randMu sync.Mutex
+	rand   *rand.Rand
+
+	// mu guards the mutable world: issued credentials, reports, objects.
+	mu     sync.RWMutex
+	world  *world
+	closed chan struct{}
+}
+
+// Start serves the fixture's world on a loopback address until ctx ends or
+// Close is called.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := CheckLoopback(addr); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.http.Serve(ln) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.closed:
+		}
+	}()
+	return s, nil
+}
+
+// New builds a simulator handler without listening; Start is the usual entry.
+func New(opts Options) (*Server, error) {
+	if opts.Fixture == nil {
+		return nil, errors.New("awssim: a fixture is required")
+	}
+	if err := opts.Fixture.Validate(); err != nil {
+		return nil, fmt.Errorf("awssim: %w", err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{
+		opts:   opts,
+		now:    now,
+		stats:  newStats(),
+		limits: newLimiter(opts),
+		rand:   rand.New(rand.NewSource(opts.Seed)),
+		world:  newWorld(opts.Fixture),
+		closed: make(chan struct{}),
+	}
+	return s, nil
+}
+
+// CheckLoopback refuses any listen address that is not on the loopback
+// interface: the simulator hands out credentials and must never be reachable
+// from another host.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w (want host:port, e.g. 127.0.0.1:4566)", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("listen address %q is not a loopback address; use 127.0.0.1 or [::1]", addr)
+	}
+	return nil
+}
+
+// URL is the endpoint to give the SDK (BaseEndpoint or AWS_ENDPOINT_URL).
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server; requests that hang are released.
+func (s *Server) Close() {
+	select {
+	case <-s.closed:
+		return
+	default:
+		close(s.closed)
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			_ = s.http.Close()
+		}
+	}
+}
+
+// call is one authenticated request on its way to an operation.
+type call struct {
+	ctx     context.Context
+	r       *http.Request
+	body    []byte
+	form    url.Values // query protocol parameters
+	service string
+	region  string
+	op      string
+	caller  *principal
+	now     time.Time
+}
+
+// apiError is an AWS error; each protocol renders it in its own shape.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	// Sender is false for server faults (Type Receiver in query errors).
+	Receiver bool
+	// Extra XML elements for S3 errors (BucketName, Key).
+	Extra map[string]string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// op is an operation of a JSON or query protocol service. It returns the
+// result document: for query services a struct whose XMLName is <Op>Result.
+type op func(c *call) (any, error)
+
+const maxBody = 64 << 20
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_awssim/") {
+		s.serveControl(w, r)
+		return
+	}
+	reqID := s.requestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return // the client went away
+	}
+	if len(body) > maxBody {
+		writeError(w, "s3", reqID, errorf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "request body exceeds %d bytes", maxBody))
+		return
+	}
+
+	auth, aerr := parseAuthorization(r)
+	service := "unknown"
+	if aerr == nil {
+		service = auth.service
+	} else if guessed := guessService(r); guessed != "" {
+		service = guessed
+	}
+	c := &call{ctx: r.Context(), r: r, body: body, service: service, now: s.now()}
+	c.op = s.operationName(c)
+	s.stats.request(service, c.op)
+
+	if aerr != nil {
+		s.fail(w, c, reqID, aerr)
+		return
+	}
+	c.region = auth.region
+	caller, err := s.authenticate(r, body, auth, c.now)
+	if err != nil {
+		s.fail(w, c, reqID, err)
+		return
+	}
+	c.caller = caller
+
+	if !s.admit(w, c, reqID) {
+		return
+	}
+
+	switch service {
+	case "s3":
+		if err := s.serveS3(w, c, reqID); err != nil {
+			s.fail(w, c, reqID, err)
+		}
+		return
+	case "organizations", "sts", "iam":
+	default:
+		s.fail(w, c, reqID, errorf(http.StatusBadRequest, "UnknownService", "service %q is not simulated", service))
+		return
+	}
+	ops := s.operations(service)
+	fn, ok := ops[c.op]
+	if !ok {
+		s.fail(w, c, reqID, unknownOperation(service, c.op))
+		return
+	}
+	if s.hangs(c) {
+		s.hang(c)
+		return
+	}
+	result, err := fn(c)
+	if err != nil {
+		s.fail(w, c, reqID, err)
+		return
+	}
+	if service == "iam" && s.malformed(c) {
+		// A truncated document: the SDK must report a deserialization
+		// error for this account, not panic.
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, "<"+c.op+"Response><"+c.op+"Result><Summar")
+		return
+	}
+	writeResult(w, service, c.op, reqID, result)
+}
+
+// operationName reads the operation from the request without authenticating
+// it, so that counters and errors can name it.
+func (s *Server) operationName(c *call) string {
+	switch c.service {
+	case "organizations":
+		target := c.r.Header.Get("X-Amz-Target")
+		if i := strings.LastIndexByte(target, '.'); i >= 0 {
+			return target[i+1:]
+		}
+		return target
+	case "sts", "iam":
+		form, err := url.ParseQuery(string(c.body))
+		if err != nil || c.r.Method == http.MethodGet {
+			form = c.r.URL.Query()
+		}
+		c.form = form
+		return form.Get("Action")
+	case "s3":
+		return s3OperationName(c.r)
+	}
+	return ""
+}
+
+func (s *Server) operations(service string) map[string]op {
+	switch service {
+	case "organizations":
+		return s.organizationsOps()
+	case "sts":
+		return s.stsOps()
+	case "iam":
+		return s.iamOps()
+	}
+	return nil
+}
+
+func unknownOperation(service, name string) *apiError {
+	if service == "organizations" {
+		return errorf(http.StatusBadRequest, "UnknownOperationException", "operation %q is not simulated", name)
+	}
+	return errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version", name)
+}
+
+// fail records and writes an error response.
+func (s *Server) fail(w http.ResponseWriter, c *call, reqID string, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error(), Receiver: true}
+	}
+	s.stats.failed(c.service, c.op, ae.Code)
+	writeError(w, c.service, reqID, ae)
+}
+
+func (s *Server) requestID() string {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	b := make([]byte, 16)
+	_, _ = s.rand.Read(b)
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (s *Server) float() float64 {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	return s.rand.Float64()
+}
+
+// randomString returns n characters from alphabet, reproducibly under Seed.
+func (s *Server) randomString(n int, alphabet string) string {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[s.rand.Intn(len(alphabet))]
+	}
+	return string(b)
+}
+
+// serveControl answers the simulator's own endpoints.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_awssim/stats":
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s.Stats()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// guessService names the service of an unsigned request for its error shape.
+func guessService(r *http.Request) string {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return "organizations"
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return "sts"
+	}
+	return "s3"
+}
