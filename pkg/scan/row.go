@@ -1,0 +1,242 @@
+package scan
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Row statuses. Every account the organization lists ends as exactly one row
+// with one of these.
+const (
+	StatusOK         = "ok"
+	StatusError      = "error"
+	StatusSkipped    = "skipped"     // not entered: the account is not ACTIVE
+	StatusNotScanned = "not_scanned" // the scan was interrupted before it
+)
+
+// Access methods: how orgscan got into the account.
+const (
+	AccessCaller     = "caller" // the caller's own account, with its own credentials
+	AccessAssumeRole = "assume-role"
+	AccessAssumeRoot = "assume-root"
+)
+
+// Findings, named so that a team can filter on them.
+const (
+	FindingRootAccessKey          = "root-access-key"
+	FindingRootSigningCertificate = "root-signing-certificate"
+	FindingRootNoMFA              = "root-no-mfa"
+	FindingRootPassword           = "root-password"
+	// The organization manages root credentials centrally, yet this member
+	// account still has a root password, keys or certificates.
+	FindingCentrallyManaged = "root-credentials-while-centrally-managed"
+	// From --details.
+	FindingKeyUsedRecently = "root-access-key-used-recently"
+	FindingCredentialOld   = "root-credential-old"
+)
+
+// Error codes classify why an account could not be scanned.
+const (
+	CodeAccessDenied   = "AccessDenied"
+	CodeRoleNotFound   = "RoleNotFound" // the role is missing or does not trust the caller
+	CodeThrottled      = "Throttled"
+	CodeTimeout        = "Timeout"
+	CodeExpiredToken   = "ExpiredToken"
+	CodeAccountBlocked = "AccountNotActive" // AWS refused: suspended or closed
+	CodeMalformed      = "MalformedResponse"
+	CodeCanceled       = "Canceled"
+	CodeUnknown        = "Unknown"
+)
+
+// Row is everything the report says about one account.
+type Row struct {
+	AccountID    string     `json:"account_id"`
+	AccountName  string     `json:"account_name"`
+	Email        string     `json:"email"`
+	OUPath       string     `json:"ou_path"`
+	State        string     `json:"state"`
+	JoinedMethod string     `json:"joined_method"`
+	JoinedAt     *time.Time `json:"joined_at"`
+	AccessMethod string     `json:"access_method"`
+
+	// The root user's findings from GetAccountSummary; nil when unknown.
+	RootAccessKeys          *bool `json:"root_access_keys"`
+	RootSigningCertificates *bool `json:"root_signing_certificates"`
+	RootPassword            *bool `json:"root_password"`
+	RootMFA                 *bool `json:"root_mfa"`
+
+	Findings  []string   `json:"findings"`
+	Status    string     `json:"status"`
+	ErrorCode string     `json:"error_code"`
+	Error     string     `json:"error"`
+	ScannedAt *time.Time `json:"scanned_at"`
+
+	// Summary is IAM's full SummaryMap; nil when the account was not read.
+	Summary map[string]int32 `json:"summary"`
+	// RootCredentials is filled with --details.
+	RootCredentials *RootCredentials `json:"root_credentials,omitempty"`
+}
+
+// HasFindings tells whether the row reports any finding.
+func (r *Row) HasFindings() bool { return len(r.Findings) > 0 }
+
+// MarshalJSON keeps the document honest: optional strings that are empty
+// are null, and findings are always a list.
+func (r Row) MarshalJSON() ([]byte, error) {
+	type plain Row
+	out := struct {
+		plain
+		AccessMethod *string  `json:"access_method"`
+		ErrorCode    *string  `json:"error_code"`
+		Error        *string  `json:"error"`
+		Findings     []string `json:"findings"`
+	}{
+		plain:        plain(r),
+		AccessMethod: nullable(r.AccessMethod),
+		ErrorCode:    nullable(r.ErrorCode),
+		Error:        nullable(r.Error),
+		Findings:     r.Findings,
+	}
+	if out.Findings == nil {
+		out.Findings = []string{}
+	}
+	return json.Marshal(out)
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// RootCredentials details every root credential (--details).
+type RootCredentials struct {
+	// Source is "credential-report" or "root-session".
+	Source string `json:"source"`
+	// AsOf is the credential report's generation time, or the scan time.
+	AsOf                time.Time            `json:"as_of"`
+	AccessKeys          []AccessKeyDetail    `json:"access_keys"`
+	SigningCertificates []CertificateDetail  `json:"signing_certificates"`
+	MFA                 MFADetail            `json:"mfa"`
+	Password            PasswordDetail       `json:"password"`
+}
+
+// AccessKeyDetail is one root access key. ID is empty when the access
+// method cannot see it (the credential report does not list key ids).
+type AccessKeyDetail struct {
+	ID              string     `json:"id"`
+	Active          bool       `json:"active"`
+	CreatedAt       *time.Time `json:"created_at"`
+	LastUsedAt      *time.Time `json:"last_used_at"`
+	LastUsedService string     `json:"last_used_service"`
+	LastUsedRegion  string     `json:"last_used_region"`
+}
+
+// CertificateDetail is one root X.509 signing certificate.
+type CertificateDetail struct {
+	ID         string     `json:"id"`
+	Active     bool       `json:"active"`
+	UploadedAt *time.Time `json:"uploaded_at"`
+}
+
+// MFADetail is the root user's MFA.
+type MFADetail struct {
+	Enabled *bool       `json:"enabled"`
+	Devices []MFADevice `json:"devices"`
+}
+
+// MFADevice is one MFA device; Type is "virtual", "hardware" or "" when it
+// cannot be told.
+type MFADevice struct {
+	Serial string `json:"serial"`
+	Type   string `json:"type"`
+}
+
+// PasswordDetail is the root user's console password.
+type PasswordDetail struct {
+	Present    *bool      `json:"present"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// Report is one scan: its provenance and one row per listed account.
+type Report struct {
+	Scan     Meta  `json:"scan"`
+	Accounts []Row `json:"accounts"`
+}
+
+// Meta is the provenance an auditor needs: who ran the scan, when, against
+// which organization, with which options, and whether every account was
+// accounted for.
+type Meta struct {
+	OrganizationID      string    `json:"organization_id"`
+	ManagementAccountID string    `json:"management_account_id"`
+	CallerARN           string    `json:"caller_arn"`
+	CallerAccountID     string    `json:"caller_account_id"`
+	Partition           string    `json:"partition"`
+	StartedAt           time.Time `json:"started_at"`
+	FinishedAt          time.Time `json:"finished_at"`
+	Version             string    `json:"orgscan_version"`
+	// Complete is false when the scan was interrupted or an account errored.
+	Complete    bool            `json:"complete"`
+	Interrupted bool            `json:"interrupted"`
+	Options     OptionsUsed     `json:"options"`
+	Counts      Counts          `json:"counts"`
+	RootAccess  RootAccessState `json:"root_access"`
+}
+
+// OptionsUsed records the options that shaped the scan.
+type OptionsUsed struct {
+	Access          string   `json:"access"`
+	RoleName        string   `json:"role_name,omitempty"`
+	RoleARNTemplate string   `json:"role_arn_template,omitempty"`
+	ExternalIDSet   bool     `json:"external_id_set"`
+	Region          string   `json:"region"`
+	Concurrency     int      `json:"concurrency"`
+	OUs             []string `json:"ous,omitempty"`
+	ExcludeOUs      []string `json:"exclude_ous,omitempty"`
+	Accounts        []string `json:"accounts,omitempty"`
+	ExcludeAccounts []string `json:"exclude_accounts,omitempty"`
+	IncludeInactive bool     `json:"include_inactive"`
+	Details         bool     `json:"details"`
+}
+
+// Counts add up: Listed = Scanned + Skipped + Errors + NotScanned.
+type Counts struct {
+	Listed       int `json:"listed"`
+	Scanned      int `json:"scanned"`
+	Skipped      int `json:"skipped"`
+	Errors       int `json:"errors"`
+	NotScanned   int `json:"not_scanned"`
+	WithFindings int `json:"with_findings"`
+}
+
+// RootAccessState is the organization's centralized root access features.
+type RootAccessState struct {
+	// Each is "enabled", "disabled" or "unknown".
+	RootCredentialsManagement string `json:"root_credentials_management"`
+	RootSessions              string `json:"root_sessions"`
+	// Reason explains an "unknown".
+	Reason string `json:"reason,omitempty"`
+}
+
+// Count tallies rows into Counts.
+func Count(rows []Row) Counts {
+	c := Counts{Listed: len(rows)}
+	for i := range rows {
+		switch rows[i].Status {
+		case StatusOK:
+			c.Scanned++
+		case StatusSkipped:
+			c.Skipped++
+		case StatusError:
+			c.Errors++
+		case StatusNotScanned:
+			c.NotScanned++
+		}
+		if rows[i].HasFindings() {
+			c.WithFindings++
+		}
+	}
+	return c
+}
