@@ -103,7 +103,7 @@ func newWorld(fx *Fixture) *world {
 			SecretAccessKey: c.SecretAccessKey,
 			AccountID:       c.AccountID,
 			ARN:             fmt.Sprintf("arn:aws:iam::%s:user/%s", c.AccountID, c.UserName),
-			UserID:          "AIDA" + strings.ToUpper(hex.EncodeToString([]byte(c.UserName+"0000000000"))[:17]),
+			UserID:          "AIDA" + strings.ToUpper(hex.EncodeToString([]byte(c.UserName + "0000000000"))[:17]),
 			Kind:            kindUser,
 		}
 	}

@@ -35,7 +35,7 @@ func smallFixture() *Fixture {
 			{ID: testMgmtAccount, Name: "management", Email: "mgmt@example.com", State: "ACTIVE", JoinedMethod: "CREATED", JoinedTimestamp: joined, Parent: "r-ab12",
 				Root: RootUser{MFA: "hardware", Password: &Password{CreatedAt: joined}}},
 			{ID: "222222222222", Name: "prod-a", Email: "a@example.com", State: "ACTIVE", JoinedMethod: "CREATED", JoinedTimestamp: joined, Parent: "ou-ab12-bbbbbbbb",
-				Root: RootUser{AccessKeys: []AccessKey{{ID: "AKIAROOTKEY222222222", Status: "Active", CreatedAt: joined}}},
+				Root:  RootUser{AccessKeys: []AccessKey{{ID: "AKIAROOTKEY222222222", Status: "Active", CreatedAt: joined}}},
 				Roles: []Role{{Name: "OrganizationAccountAccessRole", TrustedAccounts: []string{testMgmtAccount}}}},
 			{ID: "333333333333", Name: "prod-b", Email: "b@example.com", State: "SUSPENDED", JoinedMethod: "INVITED", JoinedTimestamp: joined, Parent: "ou-ab12-bbbbbbbb",
 				Roles: []Role{{Name: "OrganizationAccountAccessRole", TrustedAccounts: []string{testMgmtAccount}}}},

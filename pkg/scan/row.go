@@ -115,11 +115,11 @@ type RootCredentials struct {
 	// Source is "credential-report" or "root-session".
 	Source string `json:"source"`
 	// AsOf is the credential report's generation time, or the scan time.
-	AsOf                time.Time            `json:"as_of"`
-	AccessKeys          []AccessKeyDetail    `json:"access_keys"`
-	SigningCertificates []CertificateDetail  `json:"signing_certificates"`
-	MFA                 MFADetail            `json:"mfa"`
-	Password            PasswordDetail       `json:"password"`
+	AsOf                time.Time           `json:"as_of"`
+	AccessKeys          []AccessKeyDetail   `json:"access_keys"`
+	SigningCertificates []CertificateDetail `json:"signing_certificates"`
+	MFA                 MFADetail           `json:"mfa"`
+	Password            PasswordDetail      `json:"password"`
 }
 
 // AccessKeyDetail is one root access key. ID is empty when the access
