@@ -37,15 +37,18 @@ const (
 
 // Error codes classify why an account could not be scanned.
 const (
-	CodeAccessDenied   = "AccessDenied"
-	CodeRoleNotFound   = "RoleNotFound" // the role is missing or does not trust the caller
-	CodeThrottled      = "Throttled"
-	CodeTimeout        = "Timeout"
-	CodeExpiredToken   = "ExpiredToken"
-	CodeAccountBlocked = "AccountNotActive" // AWS refused: suspended or closed
-	CodeMalformed      = "MalformedResponse"
-	CodeCanceled       = "Canceled"
-	CodeUnknown        = "Unknown"
+	CodeAccessDenied = "AccessDenied"
+	// AWS answers AccessDenied alike whether the role is missing, does not
+	// trust the caller, or wants another external id.
+	CodeRoleNotAssumable = "RoleNotAssumable"
+	CodeNotFound         = "NotFound" // requested with --accounts, not in the organization
+	CodeThrottled        = "Throttled"
+	CodeTimeout          = "Timeout"
+	CodeExpiredToken     = "ExpiredToken"
+	CodeAccountBlocked   = "AccountNotActive" // AWS refused: suspended or closed
+	CodeMalformed        = "MalformedResponse"
+	CodeCanceled         = "Canceled"
+	CodeUnknown          = "Unknown"
 )
 
 // Row is everything the report says about one account.

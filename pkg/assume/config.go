@@ -1,0 +1,150 @@
+// Package assume gets orgscan into member accounts: it loads the base AWS
+// configuration once, identifies the caller, and hands out per-account
+// credentials from sts:AssumeRole or sts:AssumeRoot, each behind its own
+// cache so that sessions renew instead of expiring mid-scan.
+package assume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// ConfigOptions select the caller's credentials and endpoints.
+type ConfigOptions struct {
+	Profile     string
+	Region      string
+	EndpointURL string
+	// Concurrency sizes the shared HTTP connection pool: every IAM call of
+	// the scan goes to one host, and the SDK keeps only 10 idle connections
+	// per host by default.
+	Concurrency int
+	// Debug, when set, receives a redacted trace of every AWS request.
+	Debug io.Writer
+	// Credentials, when set, replace the default credential chain.
+	Credentials aws.CredentialsProvider
+}
+
+// DefaultRegion is used when neither the flags nor the environment name one:
+// STS must be called through a regional endpoint (AssumeRoot refuses the
+// global one), and IAM and Organizations are global services anyway.
+const DefaultRegion = "us-east-1"
+
+// LoadConfig loads the base configuration once for the whole scan.
+func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
+	conns := max(o.Concurrency, 1) + 8
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = conns * 2
+		tr.MaxIdleConnsPerHost = conns
+		tr.MaxConnsPerHost = 0
+		tr.IdleConnTimeout = 90 * time.Second
+	})
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(NewRetryer),
+	}
+	if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(o.Credentials))
+	}
+	if o.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
+	}
+	if o.Debug != nil {
+		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{DebugMiddleware(o.Debug)}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return cfg, nil
+}
+
+// Caller is who runs the scan.
+type Caller struct {
+	ARN       string
+	AccountID string
+	UserID    string
+	Partition string
+}
+
+// Name is the caller's short name for session names: the user, the role
+// session or the role, whichever the ARN ends with.
+func (c Caller) Name() string {
+	rest := c.ARN
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	parts := strings.Split(rest, "/")
+	return parts[len(parts)-1]
+}
+
+// IdentityGetter is the STS call that identifies the caller.
+type IdentityGetter interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// Identify asks STS who the caller is. Its errors are the first sign of
+// missing or expired credentials, so they say what to do.
+func Identify(ctx context.Context, api IdentityGetter) (Caller, error) {
+	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Caller{}, fmt.Errorf("identify the caller with sts:GetCallerIdentity: %w%s", err, credentialHint(err))
+	}
+	c := Caller{ARN: aws.ToString(out.Arn), AccountID: aws.ToString(out.Account), UserID: aws.ToString(out.UserId)}
+	p, err := PartitionOf(c.ARN)
+	if err != nil {
+		return Caller{}, err
+	}
+	c.Partition = p
+	return c, nil
+}
+
+// credentialHint turns the SDK's credential failures into the next step.
+func credentialHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "failed to refresh cached credentials, no EC2 IMDS role found"),
+		strings.Contains(msg, "no valid credential sources"),
+		strings.Contains(msg, "failed to retrieve credentials"):
+		if strings.Contains(msg, "sso") || strings.Contains(msg, "SSO") {
+			return "; the SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)"
+		}
+		return "; no AWS credentials were found: set AWS_PROFILE or --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	case strings.Contains(msg, "ExpiredToken"):
+		return "; the caller's session has expired: refresh your credentials (for SSO, run `aws sso login`)"
+	case strings.Contains(msg, "InvalidClientTokenId"), strings.Contains(msg, "SignatureDoesNotMatch"):
+		return "; the access key is not valid for this endpoint: check the credentials and --endpoint-url"
+	}
+	return ""
+}
+
+// ErrBadARN reports an ARN orgscan cannot read.
+var ErrBadARN = errors.New("not an ARN")
+
+// PartitionOf reads the partition (aws, aws-cn, aws-us-gov) from an ARN.
+func PartitionOf(arn string) (string, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || parts[1] == "" {
+		return "", fmt.Errorf("caller ARN %q: %w", arn, ErrBadARN)
+	}
+	return parts[1], nil
+}

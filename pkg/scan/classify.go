@@ -1,0 +1,80 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// errorCode is the AWS error code inside err, or "".
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// accessCodes are the AWS codes that mean "not allowed in": the next access
+// method may still get in.
+var accessCodes = map[string]bool{
+	"AccessDenied":                     true,
+	"AccessDeniedException":            true,
+	"UnauthorizedOperation":            true,
+	"UnauthorizedAccess":               true,
+	"InvalidClientTokenId":             true,
+	"NotAuthorized":                    true,
+	"OrganizationAccessDenied":         true,
+	"RegionDisabledException":          true,
+	"ServiceAccessNotEnabled":          true,
+	"ServiceAccessNotEnabledException": true,
+}
+
+func isAccessError(err error) bool {
+	return accessCodes[errorCode(err)]
+}
+
+// classify names why an account could not be scanned, without matching
+// message strings where AWS gives a code.
+func classify(err error, actx context.Context) string {
+	var ae smithy.APIError
+	var de *smithy.DeserializationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
+		return CodeTimeout
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	case errors.As(err, &de):
+		return CodeMalformed
+	case errors.As(err, &ae):
+		code := ae.ErrorCode()
+		switch {
+		case code == "RegionDisabledException":
+			return CodeAccountBlocked
+		case accessCodes[code]:
+			if strings.Contains(ae.ErrorMessage(), "sts:AssumeRole ") || strings.HasSuffix(ae.ErrorMessage(), "sts:AssumeRole") {
+				return CodeRoleNotAssumable
+			}
+			return CodeAccessDenied
+		case code == "ExpiredToken" || code == "ExpiredTokenException":
+			return CodeExpiredToken
+		case isThrottleCode(code):
+			return CodeThrottled
+		}
+		return code
+	}
+	if strings.Contains(err.Error(), "deserialization failed") {
+		return CodeMalformed
+	}
+	return CodeUnknown
+}
+
+func isThrottleCode(code string) bool {
+	switch code {
+	case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
+		return true
+	}
+	return false
+}

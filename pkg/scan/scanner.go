@@ -1,0 +1,380 @@
+// Package scan discovers the accounts of an organization, gets into each one
+// concurrently and reads its IAM account summary, turning every listed
+// account into exactly one Row.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"golang.org/x/sync/errgroup"
+)
+
+// SummaryGetter reads an account's IAM summary; the scanner passes each
+// account's credentials per call, so one client serves every account.
+type SummaryGetter interface {
+	GetAccountSummary(ctx context.Context, in *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+}
+
+// Method gets credentials into an account (assume-role, assume-root).
+type Method interface {
+	Name() string
+	Credentials(accountID string) aws.CredentialsProvider
+}
+
+// DetailsReader reads the root user's credential details in an account
+// (--details); method is the access method the credentials came from.
+type DetailsReader interface {
+	RootCredentials(ctx context.Context, accountID, method string, creds aws.CredentialsProvider) (*RootCredentials, error)
+}
+
+// Config wires a scan.
+type Config struct {
+	Orgs OrganizationsAPI
+	IAM  SummaryGetter
+	// Methods are tried in order for each member account; the next one is
+	// tried only when the previous one fails with an access error.
+	Methods []Method
+	// CallerAccountID is scanned with the caller's own credentials
+	// (CallerCredentials, or the IAM client's when nil).
+	CallerAccountID   string
+	CallerCredentials aws.CredentialsProvider
+
+	Filter          Filter
+	IncludeInactive bool
+	Concurrency     int
+	AccountTimeout  time.Duration
+	// CentralRootManagement is whether the organization manages member
+	// accounts' root credentials centrally.
+	CentralRootManagement bool
+	ManagementAccountID   string
+
+	Details    DetailsReader // nil without --details
+	Thresholds Thresholds
+
+	Now func() time.Time
+	// OnAccount, when set, is told of each account discovery selects.
+	OnAccount func()
+	// OnRow, when set, sees each row as soon as it is final (NDJSON streams
+	// from here). Calls are serialized. An error from it ends the scan.
+	OnRow func(*Row) error
+}
+
+// Result is what a scan gathered. Rows hold every account discovered, even
+// when Err is set.
+type Result struct {
+	Rows []Row
+	// Interrupted is set when the context ended before every account was
+	// scanned; the accounts not reached are rows with StatusNotScanned.
+	Interrupted bool
+	// Err is a failure that leaves the account list incomplete (discovery
+	// failed part way); the rows gathered are still valid.
+	Err error
+}
+
+// Run scans the organization. It returns an error without rows only when
+// nothing could be listed (the root or the OU tree), or an *UnknownOUError.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	t, err := walkTree(ctx, cfg.Orgs)
+	if err != nil {
+		return nil, err
+	}
+	parents, err := t.selectParents(cfg.Filter)
+	if err != nil {
+		return nil, err
+	}
+
+	c := &collector{onRow: cfg.OnRow}
+	accounts := make(chan Account, 256)
+	discoveryErr := make(chan error, 1)
+	dctx, stopDiscovery := context.WithCancel(ctx)
+	defer stopDiscovery()
+	go func() {
+		defer close(accounts)
+		discoveryErr <- listAccounts(dctx, cfg.Orgs, parents, newAccountFilter(cfg.Filter, accounts, dctx.Done()))
+	}()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	s := &scanner{cfg: cfg}
+	for a := range accounts {
+		if cfg.OnAccount != nil {
+			cfg.OnAccount()
+		}
+		if ctx.Err() != nil || c.failed() {
+			c.add(s.notScanned(a))
+			continue
+		}
+		g.Go(func() error {
+			row := s.scanAccount(gctx, a)
+			c.add(row)
+			return nil
+		})
+	}
+	// The group's goroutines never fail: an account's failure is its row.
+	_ = g.Wait()
+
+	res := &Result{Interrupted: ctx.Err() != nil}
+	if err := <-discoveryErr; err != nil && ctx.Err() == nil {
+		res.Err = err
+	}
+	if c.err != nil {
+		res.Err = fmt.Errorf("write a row: %w", c.err)
+	}
+	for _, id := range missingAccounts(cfg.Filter.Accounts, c.rows) {
+		if res.Err != nil || res.Interrupted {
+			break // not found could just mean not reached
+		}
+		c.add(Row{AccountID: id, Status: StatusError, ErrorCode: CodeNotFound,
+			Error: "account was requested but is not in the organization (or is outside the --ou selection)"})
+	}
+	res.Rows = c.rows
+	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].AccountID < res.Rows[j].AccountID })
+	return res, nil
+}
+
+// newAccountFilter returns the emit function of discovery: it drops
+// accounts the filter excludes and duplicates, and stops when done closes.
+func newAccountFilter(f Filter, out chan<- Account, done <-chan struct{}) func(Account) error {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(a Account) error {
+		if len(f.Accounts) > 0 && !slices.Contains(f.Accounts, a.ID) || slices.Contains(f.ExcludeAccounts, a.ID) {
+			return nil
+		}
+		mu.Lock()
+		dup := seen[a.ID]
+		seen[a.ID] = true
+		mu.Unlock()
+		if dup {
+			return nil
+		}
+		select {
+		case out <- a:
+			return nil
+		case <-done:
+			return context.Canceled
+		}
+	}
+}
+
+func missingAccounts(requested []string, rows []Row) []string {
+	have := make(map[string]bool, len(rows))
+	for i := range rows {
+		have[rows[i].AccountID] = true
+	}
+	var missing []string
+	for _, id := range requested {
+		if !have[id] {
+			missing = append(missing, id)
+			have[id] = true
+		}
+	}
+	return missing
+}
+
+// collector gathers rows from concurrent scans.
+type collector struct {
+	mu    sync.Mutex
+	rows  []Row
+	onRow func(*Row) error
+	err   error
+}
+
+func (c *collector) add(r Row) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rows = append(c.rows, r)
+	if c.onRow != nil && c.err == nil {
+		c.err = c.onRow(&c.rows[len(c.rows)-1])
+	}
+}
+
+func (c *collector) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
+}
+
+type scanner struct {
+	cfg Config
+}
+
+func baseRow(a Account) Row {
+	return Row{
+		AccountID:    a.ID,
+		AccountName:  a.Name,
+		Email:        a.Email,
+		OUPath:       a.OUPath,
+		State:        a.State,
+		JoinedMethod: a.JoinedMethod,
+		JoinedAt:     a.JoinedAt,
+	}
+}
+
+func (s *scanner) notScanned(a Account) Row {
+	r := baseRow(a)
+	r.Status = StatusNotScanned
+	r.Error = "the scan was interrupted before this account was scanned"
+	return r
+}
+
+// scanAccount turns one account into its row; it never fails.
+func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
+	row := baseRow(a)
+	if a.State != "ACTIVE" && !s.cfg.IncludeInactive {
+		row.Status = StatusSkipped
+		row.Error = fmt.Sprintf("account state is %s; inactive accounts are not entered (use --include-inactive to try)", a.State)
+		return row
+	}
+	actx := ctx
+	if s.cfg.AccountTimeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, s.cfg.AccountTimeout)
+		defer cancel()
+	}
+
+	attempts := s.attempts(a.ID)
+	var failures []error
+	for i, at := range attempts {
+		err := s.read(actx, &row, at)
+		if err == nil {
+			row.Status = StatusOK
+			now := s.cfg.Now().UTC()
+			row.ScannedAt = &now
+			row.AccessMethod = at.name
+			row.Findings = findings(&row, s.findingContext(a.ID))
+			return row
+		}
+		failures = append(failures, fmt.Errorf("%s: %w", at.name, err))
+		if i == len(attempts)-1 || !isAccessError(err) || actx.Err() != nil {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		// Interrupted, not failed: the account was not scanned.
+		row.Status = StatusNotScanned
+		row.Error = "the scan was interrupted while this account was being scanned"
+		return row
+	}
+	row.Status = StatusError
+	row.Summary = nil
+	row.RootAccessKeys, row.RootSigningCertificates, row.RootPassword, row.RootMFA = nil, nil, nil, nil
+	row.RootCredentials = nil
+	row.ErrorCode = classify(failures[len(failures)-1], actx)
+	row.Error = joinFailures(failures, len(attempts) > 1)
+	return row
+}
+
+// attempt is one way into an account.
+type attempt struct {
+	name  string
+	creds aws.CredentialsProvider // nil: the IAM client's own credentials
+}
+
+func (s *scanner) attempts(accountID string) []attempt {
+	if accountID == s.cfg.CallerAccountID {
+		return []attempt{{name: AccessCaller, creds: s.cfg.CallerCredentials}}
+	}
+	out := make([]attempt, 0, len(s.cfg.Methods))
+	for _, m := range s.cfg.Methods {
+		out = append(out, attempt{name: m.Name(), creds: m.Credentials(accountID)})
+	}
+	return out
+}
+
+// read gets into the account and fills the row's summary (and details).
+func (s *scanner) read(ctx context.Context, row *Row, at attempt) error {
+	if at.creds != nil {
+		// Retrieving first keeps "could not get in" apart from "got in,
+		// but could not read".
+		if _, err := at.creds.Retrieve(ctx); err != nil {
+			return err
+		}
+	}
+	out, err := s.getSummary(ctx, at.creds)
+	if err != nil {
+		return fmt.Errorf("read the account summary: %w", err)
+	}
+	fillSummary(row, out.SummaryMap)
+	if s.cfg.Details != nil {
+		details, err := s.cfg.Details.RootCredentials(ctx, row.AccountID, at.name, at.creds)
+		if err != nil {
+			return fmt.Errorf("read root credential details: %w", err)
+		}
+		row.RootCredentials = details
+	}
+	return nil
+}
+
+// getSummary calls GetAccountSummary; an expired session (the cache thought
+// it fresh, the service's clock disagrees) is renewed once, not failed.
+func (s *scanner) getSummary(ctx context.Context, creds aws.CredentialsProvider) (*iam.GetAccountSummaryOutput, error) {
+	var opts []func(*iam.Options)
+	if creds != nil {
+		opts = append(opts, func(o *iam.Options) { o.Credentials = creds })
+	}
+	out, err := s.cfg.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}, opts...)
+	if err != nil && errorCode(err) == "ExpiredToken" {
+		if inv, ok := creds.(interface{ Invalidate() }); ok {
+			inv.Invalidate()
+			out, err = s.cfg.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}, opts...)
+		}
+	}
+	return out, err
+}
+
+func fillSummary(row *Row, m map[string]int32) {
+	row.Summary = make(map[string]int32, len(m))
+	for k, v := range m {
+		row.Summary[k] = v
+	}
+	flag := func(key string) *bool {
+		v, ok := m[key]
+		if !ok {
+			return nil
+		}
+		b := v > 0
+		return &b
+	}
+	row.RootAccessKeys = flag("AccountAccessKeysPresent")
+	row.RootSigningCertificates = flag("AccountSigningCertificatesPresent")
+	row.RootPassword = flag("AccountPasswordPresent")
+	row.RootMFA = flag("AccountMFAEnabled")
+}
+
+func (s *scanner) findingContext(accountID string) findingContext {
+	return findingContext{
+		member:           accountID != s.cfg.ManagementAccountID,
+		centrallyManaged: s.cfg.CentralRootManagement,
+		now:              s.cfg.Now(),
+		thresholds:       s.cfg.Thresholds,
+	}
+}
+
+func joinFailures(failures []error, named bool) string {
+	msgs := make([]string, len(failures))
+	for i, f := range failures {
+		msg := f.Error()
+		if !named {
+			// "assume-role: " prefixes only help when several methods
+			// were tried.
+			_, msg, _ = strings.Cut(msg, ": ")
+		}
+		msgs[i] = msg
+	}
+	return strings.Join(msgs, "; ")
+}
