@@ -62,9 +62,10 @@ type Server struct {
 	rand   *rand.Rand
 
 	// mu guards the mutable world: issued credentials, reports, objects.
-	mu     sync.RWMutex
-	world  *world
-	closed chan struct{}
+	mu        sync.RWMutex
+	world     *world
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // Start serves the fixture's world on a loopback address until ctx ends or
@@ -146,21 +147,15 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server; requests that hang are released.
+// Close stops the server at once: open connections are closed and requests
+// that hang are released. A simulator has no request worth draining.
 func (s *Server) Close() {
-	select {
-	case <-s.closed:
-		return
-	default:
+	s.closeOnce.Do(func() {
 		close(s.closed)
-	}
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := s.http.Shutdown(ctx); err != nil {
+		if s.http != nil {
 			_ = s.http.Close()
 		}
-	}
+	})
 }
 
 // call is one authenticated request on its way to an operation.

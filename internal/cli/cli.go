@@ -89,12 +89,12 @@ func Main(ctx context.Context, args []string, st *Streams) int {
 		<-ctx.Done()
 		stop()
 	}()
-	return run(ctx, args, st)
+	return run(ctx, runEnv{streams: st, now: time.Now, version: Version()}, args)
 }
 
 // run dispatches a subcommand without installing signal handlers.
-func run(ctx context.Context, args []string, st *Streams) int {
-	env := runEnv{streams: st, now: time.Now, version: Version()}
+func run(ctx context.Context, env runEnv, args []string) int {
+	st := env.streams
 	if len(args) == 0 {
 		fmt.Fprint(st.ErrOut, usageText)
 		return exitUsage

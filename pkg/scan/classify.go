@@ -78,3 +78,37 @@ func isThrottleCode(code string) bool {
 	}
 	return false
 }
+
+// describe renders an account's failure for people: where it failed, then
+// AWS's code and message, without the SDK's request plumbing.
+func describe(err error) string {
+	msg := err.Error()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return strings.ReplaceAll(msg, "failed to refresh cached credentials, ", "")
+	}
+	head := msg
+	if i := strings.Index(head, "operation error "); i >= 0 {
+		head = head[:i]
+	}
+	head = strings.ReplaceAll(head, "failed to refresh cached credentials, ", "")
+	head = strings.TrimRight(head, " :,")
+	out := ae.ErrorCode() + ": " + ae.ErrorMessage()
+	if head != "" {
+		out = head + ": " + out
+	}
+	return out
+}
+
+// hint says what to do about a classified failure.
+func hint(code string) string {
+	switch code {
+	case CodeRoleNotAssumable:
+		return " (the role is missing, does not trust the caller, or requires another external id)"
+	case CodeTimeout:
+		return " (raise --account-timeout if the account is just slow)"
+	case CodeThrottled:
+		return " (AWS kept throttling; lower --concurrency)"
+	}
+	return ""
+}

@@ -83,27 +83,39 @@ type Row struct {
 // HasFindings tells whether the row reports any finding.
 func (r *Row) HasFindings() bool { return len(r.Findings) > 0 }
 
-// MarshalJSON keeps the document honest: optional strings that are empty
-// are null, and findings are always a list.
+// MarshalJSON keeps the document honest and in reading order: optional
+// strings that are empty are null, and findings are always a list.
 func (r Row) MarshalJSON() ([]byte, error) {
-	type plain Row
-	out := struct {
-		plain
-		AccessMethod *string  `json:"access_method"`
-		ErrorCode    *string  `json:"error_code"`
-		Error        *string  `json:"error"`
-		Findings     []string `json:"findings"`
+	findings := r.Findings
+	if findings == nil {
+		findings = []string{}
+	}
+	return json.Marshal(struct {
+		AccountID               string           `json:"account_id"`
+		AccountName             string           `json:"account_name"`
+		Email                   string           `json:"email"`
+		OUPath                  string           `json:"ou_path"`
+		State                   string           `json:"state"`
+		JoinedMethod            string           `json:"joined_method"`
+		JoinedAt                *time.Time       `json:"joined_at"`
+		AccessMethod            *string          `json:"access_method"`
+		Status                  string           `json:"status"`
+		RootAccessKeys          *bool            `json:"root_access_keys"`
+		RootSigningCertificates *bool            `json:"root_signing_certificates"`
+		RootPassword            *bool            `json:"root_password"`
+		RootMFA                 *bool            `json:"root_mfa"`
+		Findings                []string         `json:"findings"`
+		ErrorCode               *string          `json:"error_code"`
+		Error                   *string          `json:"error"`
+		ScannedAt               *time.Time       `json:"scanned_at"`
+		Summary                 map[string]int32 `json:"summary"`
+		RootCredentials         *RootCredentials `json:"root_credentials,omitempty"`
 	}{
-		plain:        plain(r),
-		AccessMethod: nullable(r.AccessMethod),
-		ErrorCode:    nullable(r.ErrorCode),
-		Error:        nullable(r.Error),
-		Findings:     r.Findings,
-	}
-	if out.Findings == nil {
-		out.Findings = []string{}
-	}
-	return json.Marshal(out)
+		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State, r.JoinedMethod, r.JoinedAt,
+		nullable(r.AccessMethod), r.Status,
+		r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA,
+		findings, nullable(r.ErrorCode), nullable(r.Error), r.ScannedAt, r.Summary, r.RootCredentials,
+	})
 }
 
 func nullable(s string) *string {
@@ -242,4 +254,45 @@ func Count(rows []Row) Counts {
 		}
 	}
 	return c
+}
+
+// MarshalJSON writes what the access method could not see as null.
+func (k AccessKeyDetail) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID              *string    `json:"id"`
+		Active          bool       `json:"active"`
+		CreatedAt       *time.Time `json:"created_at"`
+		LastUsedAt      *time.Time `json:"last_used_at"`
+		LastUsedService *string    `json:"last_used_service"`
+		LastUsedRegion  *string    `json:"last_used_region"`
+	}{nullable(k.ID), k.Active, k.CreatedAt, k.LastUsedAt, nullable(k.LastUsedService), nullable(k.LastUsedRegion)})
+}
+
+// MarshalJSON writes an id the access method could not see as null.
+func (c CertificateDetail) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID         *string    `json:"id"`
+		Active     bool       `json:"active"`
+		UploadedAt *time.Time `json:"uploaded_at"`
+	}{nullable(c.ID), c.Active, c.UploadedAt})
+}
+
+// MarshalJSON writes the device list as a list even when empty.
+func (m MFADetail) MarshalJSON() ([]byte, error) {
+	devices := m.Devices
+	if devices == nil {
+		devices = []MFADevice{}
+	}
+	return json.Marshal(struct {
+		Enabled *bool       `json:"enabled"`
+		Devices []MFADevice `json:"devices"`
+	}{m.Enabled, devices})
+}
+
+// MarshalJSON writes a device type that cannot be told as null.
+func (d MFADevice) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Serial string  `json:"serial"`
+		Type   *string `json:"type"`
+	}{d.Serial, nullable(d.Type)})
 }

@@ -5,6 +5,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -275,7 +276,7 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 	row.RootAccessKeys, row.RootSigningCertificates, row.RootPassword, row.RootMFA = nil, nil, nil, nil
 	row.RootCredentials = nil
 	row.ErrorCode = classify(failures[len(failures)-1], actx)
-	row.Error = joinFailures(failures, len(attempts) > 1)
+	row.Error = joinFailures(failures, len(attempts) > 1) + hint(row.ErrorCode)
 	return row
 }
 
@@ -368,11 +369,11 @@ func (s *scanner) findingContext(accountID string) findingContext {
 func joinFailures(failures []error, named bool) string {
 	msgs := make([]string, len(failures))
 	for i, f := range failures {
-		msg := f.Error()
-		if !named {
-			// "assume-role: " prefixes only help when several methods
-			// were tried.
-			_, msg, _ = strings.Cut(msg, ": ")
+		name, _, _ := strings.Cut(f.Error(), ": ")
+		msg := describe(errors.Unwrap(f))
+		if named {
+			// Method names only help when several methods were tried.
+			msg = name + ": " + msg
 		}
 		msgs[i] = msg
 	}
