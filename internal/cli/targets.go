@@ -99,13 +99,13 @@ func parseTargets(outs []string, format string, formatSet bool) ([]target, error
 			}
 		default:
 			t.path = raw
+			if err := output.CheckWritable(raw); err != nil {
+				return nil, usagef("%v", err)
+			}
 			if f, ok := output.FormatFromExtension(raw); ok {
 				t.format = f
 			} else if !formatSet {
 				return nil, usagef("--out %s: cannot tell the format from the extension: use .json, .ndjson, .jsonl, .csv or .txt, or give --format", raw)
-			}
-			if err := output.CheckWritable(raw); err != nil {
-				return nil, usagef("%v", err)
 			}
 		}
 		targets = append(targets, t)

@@ -316,6 +316,14 @@ func (s *scanner) read(ctx context.Context, row *Row, at attempt) error {
 		if err != nil {
 			return fmt.Errorf("read root credential details: %w", err)
 		}
+		// The credential report cannot tell whether the root user has a
+		// password (AWS writes not_supported); the summary can.
+		if details.Password.Present == nil {
+			details.Password.Present = row.RootPassword
+		}
+		if details.MFA.Enabled == nil {
+			details.MFA.Enabled = row.RootMFA
+		}
 		row.RootCredentials = details
 	}
 	return nil
