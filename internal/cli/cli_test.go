@@ -25,8 +25,10 @@ var fixedNow = time.Date(2026, 11, 30, 9, 30, 0, 0, time.UTC)
 
 // sim runs a simulator for one test.
 type sim struct {
-	srv *awssim.Server
-	fx  *awssim.Fixture
+	srv         *awssim.Server
+	fx          *awssim.Fixture
+	fallbackDir string
+	now         func() time.Time // the CLI's clock; fixedNow when nil
 }
 
 func startSim(t *testing.T, fx *awssim.Fixture, opts awssim.Options) *sim {
@@ -41,7 +43,7 @@ func startSim(t *testing.T, fx *awssim.Fixture, opts awssim.Options) *sim {
 		t.Fatalf("start simulator: %v", err)
 	}
 	t.Cleanup(func() { cancel(); srv.Close() })
-	return &sim{srv: srv, fx: fx}
+	return &sim{srv: srv, fx: fx, fallbackDir: t.TempDir()}
 }
 
 func demoWorld(t *testing.T) *awssim.Fixture {
@@ -68,6 +70,10 @@ func (s *sim) runAs(t *testing.T, cred awssim.StaticCredential, args ...string) 
 		now:         func() time.Time { return fixedNow },
 		version:     "test",
 		credentials: credentials.NewStaticCredentialsProvider(cred.AccessKeyID, cred.SecretAccessKey, ""),
+		fallbackDir: s.fallbackDir,
+	}
+	if s.now != nil {
+		env.now = s.now
 	}
 	if len(args) > 0 && (args[0] == "scan" || args[0] == "diff") {
 		args = append([]string{args[0], "--endpoint-url", s.srv.URL(), "--region", "us-east-1"}, args[1:]...)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ type runEnv struct {
 	// credentials, when set, replace the default credential chain (the
 	// demo uses the simulator's keys without touching the environment).
 	credentials aws.CredentialsProvider
+	// fallbackDir receives reports whose upload failed; "" is the working
+	// directory.
+	fallbackDir string
 }
 
 // scanRun is one execution of `orgscan scan`.
@@ -414,7 +418,7 @@ func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api ou
 		Metadata: output.ReportMetadata(rep, output.SchemaVersion),
 	})
 	if err != nil {
-		fallback, ferr := output.WriteFallback(".", rep.Scan.StartedAt, output.Extension(t.format), buf.Bytes())
+		fallback, ferr := output.WriteFallback(cmp.Or(r.env.fallbackDir, "."), rep.Scan.StartedAt, output.Extension(t.format), buf.Bytes())
 		if ferr != nil {
 			return fatalf("upload to s3://%s/%s failed: %v; the local fallback failed too: %v", t.s3.Bucket, key, err, ferr)
 		}
