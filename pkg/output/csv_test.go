@@ -1,0 +1,145 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgscan/orgscan/pkg/scan"
+)
+
+// parseCSV reads the whole output back, failing on any record whose
+// field count differs from the header's (encoding/csv enforces it).
+func parseCSV(t *testing.T, out []byte, details bool) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("the csv does not parse back: %v\n%s", err, out)
+	}
+	if want := CSVColumns(details); len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
+		t.Fatalf("header %q, want %q", recs[0], want)
+	}
+	return recs
+}
+
+func checkNoFormula(t *testing.T, recs [][]string) {
+	t.Helper()
+	for i, rec := range recs {
+		for j, c := range rec {
+			if s := strings.TrimLeft(c, " "); s != "" && strings.ContainsAny(s[:1], "=+-@\t\r\n") {
+				t.Fatalf("record %d field %d begins with a formula character: %q", i, j, c)
+			}
+		}
+	}
+}
+
+func TestCSVNeutralisesHostileCells(t *testing.T) {
+	for _, details := range []bool{false, true} {
+		name := "without details"
+		if details {
+			name = "with details"
+		}
+		t.Run(name+", the csv parses back with one field per column and no live formula", func(t *testing.T) {
+			recs := parseCSV(t, render(t, FormatCSV, goldenReport(details), Options{Details: details}), details)
+			if len(recs) != 1+len(goldenReport(details).Accounts) {
+				t.Fatalf("%d records, want a header and %d rows", len(recs), len(goldenReport(details).Accounts))
+			}
+			checkNoFormula(t, recs)
+			byID := map[string][]string{}
+			for _, r := range recs[1:] {
+				byID[r[0]] = r
+			}
+			col := func(name string) int { return indexOf(CSVColumns(details), name) }
+			hostile := byID["333333333333"]
+			for _, tc := range []struct{ got, want string }{
+				{hostile[col("account_name")], "'" + Sanitize(hostileName)},
+				{hostile[col("email")], "'-2+3@evil.example"},
+				{hostile[col("ou_path")], "Root/Sandbox/Evil"},
+				{byID["444444444444"][col("error")][:2], "'="},
+			} {
+				if tc.got != tc.want {
+					t.Errorf("cell %q, want %q", tc.got, tc.want)
+				}
+			}
+			for _, c := range hostile {
+				checkPrintable(t, c, false)
+			}
+		})
+	}
+}
+
+func indexOf(cols []string, name string) int {
+	for i, c := range cols {
+		if c == name {
+			return i
+		}
+	}
+	panic("no column " + name)
+}
+
+func TestCSVCell(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"a plain value is unchanged", "Prod", "Prod"},
+		{"an empty value stays empty", "", ""},
+		{"an equals sign is defused", "=1+1", "'=1+1"},
+		{"a plus sign is defused", "+1", "'+1"},
+		{"a minus sign is defused", "-1", "'-1"},
+		{"an at sign is defused", "@SUM(A1)", "'@SUM(A1)"},
+		{"a formula behind a tab is defused", "\t=1", "' =1"},
+		{"a formula behind a carriage return is defused", "\r=1", "' =1"},
+		{"a formula behind spaces is defused", "  =1", "'  =1"},
+		{"a formula sign inside the value is left alone", "a=b", "a=b"},
+		{"an escape sequence is removed", "a\x1b[31mb", "ab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := csvCell(tc.in); got != tc.want {
+				t.Errorf("csvCell(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVValues(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	local := time.Date(2026, 1, 2, 4, 5, 6, 0, paris)
+	row := scan.Row{
+		AccountID: "123456789012", Status: scan.StatusOK,
+		RootAccessKeys: ptr(true), RootSigningCertificates: ptr(false), RootPassword: nil, RootMFA: nil,
+		Findings: []string{scan.FindingRootAccessKey, scan.FindingRootNoMFA}, ScannedAt: &local,
+	}
+	recs := parseCSV(t, render(t, FormatCSV, &scan.Report{Accounts: []scan.Row{row}}, Options{}), false)
+	rec := recs[1]
+	col := func(name string) string { return rec[indexOf(CSVColumns(false), name)] }
+	for _, tc := range []struct{ name, got, want string }{
+		{"true is written as true", col("root_access_keys"), "true"},
+		{"false is written as false", col("root_signing_certificates"), "false"},
+		{"unknown is written as an empty cell", col("root_password") + col("root_mfa"), ""},
+		{"findings are joined with semicolons", col("findings"), "root-access-key;root-no-mfa"},
+		{"timestamps are RFC 3339 in UTC", col("scanned_at"), "2026-01-02T03:05:06Z"},
+		{"a missing timestamp is an empty cell", col("joined_at"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVRefusesMoreKeysThanItHasColumnsFor(t *testing.T) {
+	row := scan.Row{AccountID: "123456789012", Status: scan.StatusOK, RootCredentials: &scan.RootCredentials{
+		AccessKeys: make([]scan.AccessKeyDetail, 3),
+	}}
+	w, err := New(FormatCSV, &bytes.Buffer{}, Options{Details: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Close(&scan.Report{Accounts: []scan.Row{row}})
+	if err == nil || !strings.Contains(err.Error(), "123456789012") {
+		t.Errorf("Close error = %v, want one naming the account", err)
+	}
+}

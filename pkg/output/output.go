@@ -1,0 +1,161 @@
+// Package output renders a scan — one scan.Row per account and the
+// scan.Report around them — as a terminal table, CSV, JSON or NDJSON.
+//
+// A Writer is used in two phases. Rows are handed to WriteRow as accounts
+// complete: NDJSON writes each one at once, so `orgscan -f ndjson | jq`
+// sees accounts while the scan runs. Then Close receives the complete
+// report, which is the single source of truth for the buffered formats
+// (table, CSV, JSON): they ignore streamed rows and render the report's
+// accounts sorted by account id, so the output is deterministic given the
+// same world and clock.
+package output
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orgscan/orgscan/pkg/scan"
+)
+
+// SchemaVersion is the JSON document's "schema_version". It changes when a
+// field is renamed or removed, or changes meaning; see schema/.
+const SchemaVersion = "1"
+
+// Format names, as given to --format.
+const (
+	FormatTable  = "table"
+	FormatCSV    = "csv"
+	FormatJSON   = "json"
+	FormatNDJSON = "ndjson"
+)
+
+// Writer renders one scan. It is not safe for concurrent use: the scan
+// driver serializes its calls.
+type Writer interface {
+	// WriteRow is called once per account as it completes. Streaming
+	// formats write the row before returning; the others ignore it.
+	WriteRow(r *scan.Row) error
+	// Close renders the complete report. Streaming formats write only the
+	// report's rows that were never passed to WriteRow (for example the
+	// not_scanned rows of an interrupted scan), so every account appears
+	// exactly once. A Writer cannot be used after Close.
+	Close(rep *scan.Report) error
+}
+
+// Options shape the rendering.
+type Options struct {
+	// Details adds the flattened root_credentials columns to the table and
+	// CSV. JSON and NDJSON always carry what the rows hold.
+	Details bool
+	// Terminal tells that the table goes to a terminal: colour (when Color
+	// is also set) and relative times are allowed there, never in a pipe.
+	Terminal bool
+	// Color enables ANSI colour on a terminal; the caller resolves NO_COLOR.
+	Color bool
+	// Now is the clock for relative times; time.Now when nil.
+	Now func() time.Time
+}
+
+// Formats lists the format names New accepts, the default first.
+func Formats() []string {
+	return []string{FormatTable, FormatCSV, FormatJSON, FormatNDJSON}
+}
+
+// New returns a Writer for format that writes to w.
+func New(format string, w io.Writer, o Options) (Writer, error) {
+	if w == nil {
+		return nil, fmt.Errorf("output %q: no destination writer", format)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch format {
+	case FormatTable:
+		return &tableWriter{w: w, o: o}, nil
+	case FormatCSV:
+		return &csvWriter{w: w, o: o}, nil
+	case FormatJSON:
+		return &jsonWriter{w: w}, nil
+	case FormatNDJSON:
+		return newNDJSONWriter(w), nil
+	}
+	return nil, fmt.Errorf("unknown format %q: choose one of %s", format, strings.Join(Formats(), ", "))
+}
+
+// FormatFromExtension guesses the format from a file name, so that
+// `--out report.csv` needs no --format.
+func FormatFromExtension(path string) (string, bool) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return FormatJSON, true
+	case ".ndjson", ".jsonl":
+		return FormatNDJSON, true
+	case ".csv":
+		return FormatCSV, true
+	case ".txt":
+		return FormatTable, true
+	}
+	return "", false
+}
+
+// ContentType is the media type of a format, for uploads; "" when the
+// format is unknown.
+func ContentType(format string) string {
+	switch format {
+	case FormatTable:
+		return "text/plain; charset=utf-8"
+	case FormatCSV:
+		return "text/csv; charset=utf-8"
+	case FormatJSON:
+		return "application/json"
+	case FormatNDJSON:
+		return "application/x-ndjson"
+	}
+	return ""
+}
+
+// Extension is the file extension of a format, with its dot; "" when the
+// format is unknown.
+func Extension(format string) string {
+	switch format {
+	case FormatTable:
+		return ".txt"
+	case FormatCSV:
+		return ".csv"
+	case FormatJSON:
+		return ".json"
+	case FormatNDJSON:
+		return ".ndjson"
+	}
+	return ""
+}
+
+// sortedRows orders the report's rows by account id without reordering
+// the caller's slice.
+func sortedRows(rep *scan.Report) []*scan.Row {
+	rows := make([]*scan.Row, len(rep.Accounts))
+	for i := range rep.Accounts {
+		rows[i] = &rep.Accounts[i]
+	}
+	slices.SortStableFunc(rows, func(a, b *scan.Row) int { return cmp.Compare(a.AccountID, b.AccountID) })
+	return rows
+}
+
+// closer guards the one-shot Close shared by every writer.
+type closer struct{ closed bool }
+
+func (c *closer) begin(format string, rep *scan.Report) error {
+	if c.closed {
+		return fmt.Errorf("%s output: already closed", format)
+	}
+	c.closed = true
+	if rep == nil {
+		return fmt.Errorf("%s output: no report to write", format)
+	}
+	return nil
+}
