@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgscan/orgscan/examples"
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/schema/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -133,6 +134,10 @@ func TestDemoWorldInEveryFormatMatchesGoldenFiles(t *testing.T) {
 		{"json", nil},
 		{"ndjson", nil},
 		{"json", []string{"--access", "assume-role"}},
+		{"table", []string{"--details"}},
+		{"csv", []string{"--details"}},
+		{"json", []string{"--details"}},
+		{"json", []string{"--details", "--access", "assume-role"}},
 	} {
 		name := "demo-" + tc.format + strings.Join(tc.args, "") + "." + tc.format
 		t.Run(name, func(t *testing.T) {
@@ -238,6 +243,33 @@ func TestJSONReportAccountsForEveryAccount(t *testing.T) {
 	if doc.Scan.Complete || res.code != exitIncomplete {
 		t.Errorf("a scan with an error row must be incomplete and exit 3 (complete=%v, exit %d)", doc.Scan.Complete, res.code)
 	}
+}
+
+func TestJSONOutputValidatesAgainstThePublishedSchema(t *testing.T) {
+	schemas := schematest.Compile(t)
+	for _, args := range [][]string{
+		{"-f", "json"},
+		{"-f", "json", "--details"},
+		{"-f", "json", "--details", "--access", "assume-role"},
+		{"-f", "json", "--access", "assume-role", "--include-inactive"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			s := startSim(t, demoWorld(t), awssim.Options{})
+			res := s.run(t, append([]string{"scan", "-q"}, args...)...)
+			if err := schematest.Validate(t, schemas.Report, []byte(res.stdout)); err != nil {
+				t.Fatalf("report does not validate: %v", err)
+			}
+		})
+	}
+	t.Run("every NDJSON line validates against the row schema", func(t *testing.T) {
+		s := startSim(t, demoWorld(t), awssim.Options{})
+		res := s.run(t, "scan", "-q", "-f", "ndjson", "--details")
+		for i, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+			if err := schematest.Validate(t, schemas.Row, []byte(line)); err != nil {
+				t.Fatalf("line %d does not validate: %v", i+1, err)
+			}
+		}
+	})
 }
 
 func TestDebugTraceRedactsSecrets(t *testing.T) {
