@@ -51,10 +51,12 @@ type world struct {
 
 // bucket is an S3 bucket and its objects.
 type bucket struct {
-	Name    string
-	OwnerID string
-	Created time.Time
-	Objects map[string]*object
+	Name     string
+	OwnerID  string
+	Region   string // "" is us-east-1
+	Created  time.Time
+	Objects  map[string]*object   // current version by key
+	Versions map[string][]*object // every version by key, oldest first
 }
 
 // object is a stored S3 object and what the simulator recorded of its upload.
@@ -65,14 +67,17 @@ type object struct {
 	VersionID    string
 	LastModified time.Time
 	Headers      http.Header // every request header of the PutObject
+	SSE          string      // AES256, aws:kms or aws:kms:dsse
+	KMSKeyID     string      // key ARN for SSE-KMS
+	ChecksumAlg  string      // crc32, crc32c, crc64nvme, sha1 or sha256
+	Checksum     string      // base64, as in x-amz-checksum-*
 }
 
 // credentialReport is one account's IAM credential report state.
 type credentialReport struct {
-	GeneratedAt   time.Time // zero while none has been completed
-	PollsLeft     int       // GenerateCredentialReport calls before COMPLETE
-	Generating    bool
-	FixturePolled bool
+	GeneratedAt time.Time // zero while none has been completed
+	PollsLeft   int       // report calls left before a generation completes
+	Generating  bool
 }
 
 func newWorld(fx *Fixture) *world {

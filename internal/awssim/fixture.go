@@ -93,7 +93,9 @@ type CredentialReportFixture struct {
 	// (AWS hands out a report up to four hours old instead of a new one).
 	GeneratedAt *time.Time `json:"generated_at,omitempty"`
 	// GenerationPolls is how many GenerateCredentialReport calls answer
-	// STARTED/INPROGRESS before the report is COMPLETE (default 1).
+	// STARTED/INPROGRESS before the report is COMPLETE (default 1). A
+	// GetCredentialReport call in between counts as a poll too and answers
+	// ReportInProgress until the generation completes.
 	GenerationPolls int `json:"generation_polls,omitempty"`
 }
 
@@ -216,10 +218,15 @@ func (fx *Fixture) Validate() error {
 		}
 		parents[ou.ID] = true
 	}
+	parentOf := make(map[string]string, len(org.OUs))
 	for _, ou := range org.OUs {
 		if !parents[ou.Parent] || ou.Parent == ou.ID {
 			return fmt.Errorf("ou %s: parent %q is not the root or another OU", ou.ID, ou.Parent)
 		}
+		parentOf[ou.ID] = ou.Parent
+	}
+	if err := checkOUTree(org.RootID, parentOf); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, a := range fx.Accounts {
@@ -264,6 +271,27 @@ func (fx *Fixture) Validate() error {
 	for _, b := range fx.Buckets {
 		if b.Name == "" || !accountIDPattern.MatchString(b.OwnerID) {
 			return fmt.Errorf("bucket %q: name and a 12-digit owner_account_id are required", b.Name)
+		}
+	}
+	return nil
+}
+
+// checkOUTree makes sure every OU leads up to the root: OUs that are each
+// other's parents would send paths and listings round in circles.
+func checkOUTree(root string, parentOf map[string]string) error {
+	reaches := map[string]bool{root: true}
+	for id := range parentOf {
+		var walked []string
+		cur := id
+		for !reaches[cur] {
+			if len(walked) > len(parentOf) {
+				return fmt.Errorf("ou %s: its parents form a cycle that never reaches the root", id)
+			}
+			walked = append(walked, cur)
+			cur = parentOf[cur]
+		}
+		for _, w := range walked {
+			reaches[w] = true
 		}
 	}
 	return nil

@@ -1,7 +1,10 @@
 package awssim
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -70,7 +73,35 @@ func sdkConfig(srv *Server, akid, secret, token string) aws.Config {
 		BaseEndpoint: aws.String(srv.URL()),
 		Credentials:  credentials.NewStaticCredentialsProvider(akid, secret, token),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:   testHTTPClient,
 	}
+}
+
+// testHTTPClient buffers request bodies before they reach the transport.
+// smithy-go closes an operation's request body as soon as the response
+// headers arrive, and its body then answers the transport's final read
+// with io.EOF; when a loopback server answers before that read, net/http
+// treats the EOF as a write error and closes the connection under the
+// response body (aws/aws-sdk-go-v2#2737; the SDK's default retryer retries
+// it, but these tests run without retries). A buffered body is the
+// transport's own copy, so the early close cannot reach it.
+var testHTTPClient = &http.Client{Transport: bufferedBodyTransport{base: http.DefaultTransport}}
+
+type bufferedBodyTransport struct{ base http.RoundTripper }
+
+func (t bufferedBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return t.base.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	clone := r.Clone(r.Context())
+	clone.Body = io.NopCloser(bytes.NewReader(body))
+	clone.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.base.RoundTrip(clone)
 }
 
 func mgmtConfig(srv *Server) aws.Config {

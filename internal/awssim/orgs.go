@@ -1,5 +1,541 @@
 package awssim
 
+import (
+	"encoding/base64"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Organizations speaks JSON 1.1 with the target prefix
+// AWSOrganizationsV20161128. Field names below are those of the service
+// model (botocore's organizations/2016-11-28/service-2.json).
+
 func (s *Server) organizationsOps() map[string]op {
-	return map[string]op{}
+	return map[string]op{
+		"DescribeOrganization":             s.describeOrganization,
+		"ListRoots":                        s.listRoots,
+		"ListOrganizationalUnitsForParent": s.listOrganizationalUnitsForParent,
+		"ListAccountsForParent":            s.listAccountsForParent,
+		"ListAccounts":                     s.listAccounts,
+		"DescribeAccount":                  s.describeAccount,
+		"ListParents":                      s.listParents,
+		"ListTagsForResource":              s.listTagsForResource,
+	}
+}
+
+// Page sizes. The service model bounds MaxResults to 1..20; a value outside
+// is refused, not clamped, with the InvalidInputException reasons that
+// Organizations documents for it (MAX_VALUE_EXCEEDED, MIN_VALUE_EXCEEDED).
+const (
+	orgsMaxResults     = 20
+	orgsDefaultResults = 20
+)
+
+// epochSeconds renders a timestamp as JSON 1.1 does: seconds since the epoch
+// as a plain number (never in exponent notation, which some parsers reject).
+type epochSeconds time.Time
+
+func (t epochSeconds) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	if tt.Nanosecond() == 0 {
+		return strconv.AppendInt(nil, tt.Unix(), 10), nil
+	}
+	return strconv.AppendFloat(nil, float64(tt.UnixMilli())/1e3, 'f', 3, 64), nil
+}
+
+type orgPolicyTypeSummary struct {
+	Type   string `json:"Type"`
+	Status string `json:"Status"`
+}
+
+// Only service control policies are modelled; AWS documents
+// AvailablePolicyTypes as listing SCPs only.
+var enabledPolicyTypes = []orgPolicyTypeSummary{{Type: "SERVICE_CONTROL_POLICY", Status: "ENABLED"}}
+
+type orgOrganization struct {
+	ID                   string                 `json:"Id"`
+	Arn                  string                 `json:"Arn"`
+	FeatureSet           string                 `json:"FeatureSet"`
+	MasterAccountArn     string                 `json:"MasterAccountArn"`
+	MasterAccountID      string                 `json:"MasterAccountId"`
+	MasterAccountEmail   string                 `json:"MasterAccountEmail"`
+	AvailablePolicyTypes []orgPolicyTypeSummary `json:"AvailablePolicyTypes"`
+}
+
+type orgRoot struct {
+	ID          string                 `json:"Id"`
+	Arn         string                 `json:"Arn"`
+	Name        string                 `json:"Name"`
+	PolicyTypes []orgPolicyTypeSummary `json:"PolicyTypes"`
+}
+
+type orgOU struct {
+	ID   string `json:"Id"`
+	Arn  string `json:"Arn"`
+	Name string `json:"Name"`
+	Path string `json:"Path"`
+}
+
+type orgAccount struct {
+	ID              string       `json:"Id"`
+	Arn             string       `json:"Arn"`
+	Email           string       `json:"Email"`
+	Name            string       `json:"Name"`
+	Status          string       `json:"Status"`
+	State           string       `json:"State,omitempty"`
+	JoinedMethod    string       `json:"JoinedMethod"`
+	JoinedTimestamp epochSeconds `json:"JoinedTimestamp"`
+}
+
+type orgParent struct {
+	ID   string `json:"Id"`
+	Type string `json:"Type"`
+}
+
+type orgTag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// legacyStatus maps the account State to the older Status field. AWS
+// introduced State because Status could not tell an account that is not yet
+// activated from an ACTIVE one, nor a closed account from a suspended one,
+// so PENDING_ACTIVATION reports ACTIVE and CLOSED reports SUSPENDED.
+func legacyStatus(state string) string {
+	switch state {
+	case "PENDING_ACTIVATION":
+		return "ACTIVE"
+	case "CLOSED":
+		return "SUSPENDED"
+	}
+	return state
+}
+
+func (w *world) orgARN(kind, id string) string {
+	if kind == "organization" {
+		return fmt.Sprintf("arn:aws:organizations::%s:organization/%s", w.org.ManagementAccountID, w.org.ID)
+	}
+	return fmt.Sprintf("arn:aws:organizations::%s:%s/%s/%s", w.org.ManagementAccountID, kind, w.org.ID, id)
+}
+
+func (w *world) accountView(a *Account) orgAccount {
+	v := orgAccount{
+		ID:              a.ID,
+		Arn:             w.orgARN("account", a.ID),
+		Email:           a.Email,
+		Name:            a.Name,
+		Status:          legacyStatus(a.State),
+		State:           a.State,
+		JoinedMethod:    a.JoinedMethod,
+		JoinedTimestamp: epochSeconds(a.JoinedTimestamp),
+	}
+	if a.OmitState {
+		v.State = ""
+	}
+	return v
+}
+
+// ouPath is the OU's path in the organization, o-id/r-id/ou-a/ou-b/, as
+// the OrganizationalUnit.Path field has it.
+func (w *world) ouPath(id string) string {
+	var chain []string
+	for cur := id; cur != w.org.RootID; {
+		ou, ok := w.ous[cur]
+		if !ok || len(chain) > len(w.ous) {
+			break
+		}
+		chain = append(chain, cur)
+		cur = ou.Parent
+	}
+	slices.Reverse(chain)
+	return w.org.ID + "/" + w.org.RootID + "/" + strings.Join(chain, "/") + "/"
+}
+
+func (w *world) ouView(ou *OU) orgOU {
+	return orgOU{ID: ou.ID, Arn: w.orgARN("ou", ou.ID), Name: ou.Name, Path: w.ouPath(ou.ID)}
+}
+
+// invalidInput is Organizations' InvalidInputException, which carries a
+// Reason beside the message.
+func invalidInput(reason, format string, args ...any) *apiError {
+	e := errorf(http.StatusBadRequest, "InvalidInputException", format, args...)
+	e.Extra = map[string]string{"Reason": reason}
+	return e
+}
+
+// authorizeOrganizations applies who may call Organizations: only accounts
+// in the organization, and among them only the management account and the
+// delegated administrators, except for DescribeOrganization, which AWS
+// allows from any member account. Root sessions from sts:AssumeRoot are
+// scoped by their task policy, which grants no Organizations action.
+func (s *Server) authorizeOrganizations(c *call, anyMember bool) error {
+	w := s.world
+	if !w.inOrganization(c.caller.AccountID) {
+		return errorf(http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+	}
+	if c.caller.Kind == kindRootSession {
+		return errorf(http.StatusBadRequest, "AccessDeniedException",
+			"User: %s is not authorized to perform: organizations:%s because no session policy allows the organizations:%s action",
+			c.caller.ARN, c.op, c.op)
+	}
+	if anyMember || w.isOrgAdministrator(c.caller.AccountID) {
+		return nil
+	}
+	return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+}
+
+// isOrgAdministrator tells whether an account is the management account or
+// a delegated administrator.
+func (w *world) isOrgAdministrator(accountID string) bool {
+	return accountID == w.org.ManagementAccountID || slices.Contains(w.org.DelegatedAdministrators, accountID)
+}
+
+// pageRequest is the paging part of every List request.
+type pageRequest struct {
+	NextToken  *string `json:"NextToken"`
+	MaxResults *int    `json:"MaxResults"`
+}
+
+// paginate returns the [start, end) window of a list of n items and the
+// token for the next page. The token is opaque to clients but binds the
+// operation and the list it pages through, so that a token from another
+// call is refused as AWS refuses it.
+func paginate(p pageRequest, opName, listKey string, n int) (start, end int, next *string, err error) {
+	size := orgsDefaultResults
+	if p.MaxResults != nil {
+		switch {
+		case *p.MaxResults > orgsMaxResults:
+			return 0, 0, nil, invalidInput("MAX_VALUE_EXCEEDED", "You provided a numeric parameter that has a larger value than allowed: MaxResults must be at most %d.", orgsMaxResults)
+		case *p.MaxResults < 1:
+			return 0, 0, nil, invalidInput("MIN_VALUE_EXCEEDED", "You provided a numeric parameter that has a smaller value than allowed: MaxResults must be at least 1.")
+		}
+		size = *p.MaxResults
+	}
+	if p.NextToken != nil {
+		off, ok := decodePageToken(*p.NextToken, opName, listKey)
+		if !ok || off > n {
+			return 0, 0, nil, invalidInput("INVALID_NEXT_TOKEN", "The NextToken value is not valid for this request.")
+		}
+		start = off
+	}
+	end = min(start+size, n)
+	if end < n {
+		t := encodePageToken(opName, listKey, end)
+		next = &t
+	}
+	return start, end, next, nil
+}
+
+const pageTokenVersion = "awssim1"
+
+func pageTokenSum(payload string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(payload))
+	return h.Sum32()
+}
+
+func encodePageToken(opName, listKey string, offset int) string {
+	payload := strings.Join([]string{pageTokenVersion, opName, listKey, strconv.Itoa(offset)}, "|")
+	return base64.RawURLEncoding.EncodeToString([]byte(payload + "|" + strconv.FormatUint(uint64(pageTokenSum(payload)), 36)))
+}
+
+func decodePageToken(token, opName, listKey string) (int, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return 0, false
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, '|')
+	if i < 0 {
+		return 0, false
+	}
+	payload, sum := s[:i], s[i+1:]
+	if strconv.FormatUint(uint64(pageTokenSum(payload)), 36) != sum {
+		return 0, false
+	}
+	parts := strings.Split(payload, "|")
+	if len(parts) != 4 || parts[0] != pageTokenVersion || parts[1] != opName || parts[2] != listKey {
+		return 0, false
+	}
+	off, err := strconv.Atoi(parts[3])
+	if err != nil || off < 0 {
+		return 0, false
+	}
+	return off, true
+}
+
+// requireID checks a required identifier parameter against its pattern.
+func requireID(name, value string, ok func(string) bool) error {
+	if value == "" {
+		return invalidInput("INPUT_REQUIRED", "You must include a value for all required parameters: %s is missing.", name)
+	}
+	if !ok(value) {
+		return invalidInput("INVALID_PATTERN", "You provided a value that doesn't match the required pattern: %s %q.", name, value)
+	}
+	return nil
+}
+
+func isParentID(id string) bool { return rootIDPattern.MatchString(id) || ouIDPattern.MatchString(id) }
+func isChildID(id string) bool {
+	return accountIDPattern.MatchString(id) || ouIDPattern.MatchString(id)
+}
+func isTaggableID(id string) bool {
+	return rootIDPattern.MatchString(id) || accountIDPattern.MatchString(id) || ouIDPattern.MatchString(id)
+}
+
+// hasParent tells whether id names the root or an OU of the organization.
+func (w *world) hasParent(id string) bool {
+	if id == w.org.RootID {
+		return true
+	}
+	_, ok := w.ous[id]
+	return ok
+}
+
+func (s *Server) describeOrganization(c *call) (any, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, true); err != nil {
+		return nil, err
+	}
+	w := s.world
+	mgmt := w.accounts[w.org.ManagementAccountID]
+	return struct {
+		Organization orgOrganization `json:"Organization"`
+	}{orgOrganization{
+		ID:                   w.org.ID,
+		Arn:                  w.orgARN("organization", ""),
+		FeatureSet:           "ALL",
+		MasterAccountArn:     w.orgARN("account", mgmt.ID),
+		MasterAccountID:      mgmt.ID,
+		MasterAccountEmail:   mgmt.Email,
+		AvailablePolicyTypes: enabledPolicyTypes,
+	}}, nil
+}
+
+func (s *Server) listRoots(c *call) (any, error) {
+	var req pageRequest
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	w := s.world
+	roots := []orgRoot{{ID: w.org.RootID, Arn: w.orgARN("root", w.org.RootID), Name: "Root", PolicyTypes: enabledPolicyTypes}}
+	start, end, next, err := paginate(req, c.op, "", len(roots))
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Roots     []orgRoot `json:"Roots"`
+		NextToken *string   `json:"NextToken,omitempty"`
+	}{roots[start:end], next}, nil
+}
+
+type parentPageRequest struct {
+	ParentID string `json:"ParentId"`
+	pageRequest
+}
+
+func (s *Server) listOrganizationalUnitsForParent(c *call) (any, error) {
+	var req parentPageRequest
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
+		return nil, err
+	}
+	w := s.world
+	if !w.hasParent(req.ParentID) {
+		return nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+	}
+	ids := w.childOUs[req.ParentID]
+	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	ous := make([]orgOU, 0, end-start)
+	for _, id := range ids[start:end] {
+		ous = append(ous, w.ouView(w.ous[id]))
+	}
+	return struct {
+		OrganizationalUnits []orgOU `json:"OrganizationalUnits"`
+		NextToken           *string `json:"NextToken,omitempty"`
+	}{ous, next}, nil
+}
+
+type accountsPage struct {
+	Accounts  []orgAccount `json:"Accounts"`
+	NextToken *string      `json:"NextToken,omitempty"`
+}
+
+func (w *world) accountsPage(ids []string, start, end int, next *string) accountsPage {
+	out := accountsPage{Accounts: make([]orgAccount, 0, end-start), NextToken: next}
+	for _, id := range ids[start:end] {
+		out.Accounts = append(out.Accounts, w.accountView(w.accounts[id]))
+	}
+	return out
+}
+
+func (s *Server) listAccountsForParent(c *call) (any, error) {
+	var req parentPageRequest
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
+		return nil, err
+	}
+	w := s.world
+	if !w.hasParent(req.ParentID) {
+		return nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+	}
+	ids := w.childAccts[req.ParentID]
+	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	return w.accountsPage(ids, start, end, next), nil
+}
+
+func (s *Server) listAccounts(c *call) (any, error) {
+	var req pageRequest
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	w := s.world
+	start, end, next, err := paginate(req, c.op, "", len(w.order))
+	if err != nil {
+		return nil, err
+	}
+	return w.accountsPage(w.order, start, end, next), nil
+}
+
+func (s *Server) describeAccount(c *call) (any, error) {
+	var req struct {
+		AccountID string `json:"AccountId"`
+	}
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	if err := requireID("AccountId", req.AccountID, accountIDPattern.MatchString); err != nil {
+		return nil, err
+	}
+	a, ok := s.world.accounts[req.AccountID]
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "AccountNotFoundException", "You specified an account that doesn't exist.")
+	}
+	return struct {
+		Account orgAccount `json:"Account"`
+	}{s.world.accountView(a)}, nil
+}
+
+func (s *Server) listParents(c *call) (any, error) {
+	var req struct {
+		ChildID string `json:"ChildId"`
+		pageRequest
+	}
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	if err := requireID("ChildId", req.ChildID, isChildID); err != nil {
+		return nil, err
+	}
+	w := s.world
+	var parent string
+	if a, ok := w.accounts[req.ChildID]; ok {
+		parent = a.Parent
+	} else if ou, ok := w.ous[req.ChildID]; ok {
+		parent = ou.Parent
+	} else {
+		return nil, errorf(http.StatusBadRequest, "ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
+	}
+	typ := "ORGANIZATIONAL_UNIT"
+	if parent == w.org.RootID {
+		typ = "ROOT"
+	}
+	parents := []orgParent{{ID: parent, Type: typ}}
+	start, end, next, err := paginate(req.pageRequest, c.op, req.ChildID, len(parents))
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Parents   []orgParent `json:"Parents"`
+		NextToken *string     `json:"NextToken,omitempty"`
+	}{parents[start:end], next}, nil
+}
+
+func (s *Server) listTagsForResource(c *call) (any, error) {
+	var req struct {
+		ResourceID string  `json:"ResourceId"`
+		NextToken  *string `json:"NextToken"`
+	}
+	if err := c.decodeJSON(&req); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.authorizeOrganizations(c, false); err != nil {
+		return nil, err
+	}
+	if err := requireID("ResourceId", req.ResourceID, isTaggableID); err != nil {
+		return nil, err
+	}
+	w := s.world
+	var tags map[string]string
+	switch a, ok := w.accounts[req.ResourceID]; {
+	case ok:
+		tags = a.Tags
+	case w.hasParent(req.ResourceID):
+		// The fixture format has no tags for the root or OUs.
+	default:
+		return nil, errorf(http.StatusBadRequest, "TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
+	}
+	// ListTagsForResource has no MaxResults; every tag of a resource (at
+	// most 50) fits in one page, so the simulator never hands out a token
+	// for it and any token it gets back is not one of its own.
+	if req.NextToken != nil {
+		return nil, invalidInput("INVALID_NEXT_TOKEN", "The NextToken value is not valid for this request.")
+	}
+	keys := sortedKeys(tags)
+	out := make([]orgTag, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, orgTag{Key: k, Value: tags[k]})
+	}
+	return struct {
+		Tags      []orgTag `json:"Tags"`
+		NextToken *string  `json:"NextToken,omitempty"`
+	}{out, nil}, nil
 }

@@ -60,7 +60,13 @@ func writeError(w http.ResponseWriter, service, reqID string, e *apiError) {
 	case "organizations":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.Header().Set("X-Amzn-ErrorType", e.Code)
-		body, _ = json.Marshal(map[string]string{"__type": e.Code, "Message": e.Message})
+		// Extra members (InvalidInputException's Reason) sit beside the
+		// message, as the service model's exception shapes put them.
+		doc := map[string]string{"__type": e.Code, "Message": e.Message}
+		for k, v := range e.Extra {
+			doc[k] = v
+		}
+		body, _ = json.Marshal(doc)
 	case "s3":
 		w.Header().Set("Content-Type", "application/xml")
 		var buf bytes.Buffer

@@ -223,7 +223,7 @@ func (c *call) targetAccount() string {
 			return parts[4]
 		}
 	case "AssumeRoot":
-		return c.form.Get("TargetPrincipal")
+		return accountOfPrincipal(c.form.Get("TargetPrincipal"))
 	}
 	return c.caller.AccountID
 }

@@ -2,7 +2,10 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -41,12 +44,14 @@ func isAccessError(err error) bool {
 func classify(err error, actx context.Context) string {
 	var ae smithy.APIError
 	var de *smithy.DeserializationError
+	var xe *xml.SyntaxError
+	var je *json.SyntaxError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
 		return CodeTimeout
 	case errors.Is(err, context.Canceled):
 		return CodeCanceled
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &xe), errors.As(err, &je), errors.Is(err, io.ErrUnexpectedEOF):
 		return CodeMalformed
 	case errors.As(err, &ae):
 		code := ae.ErrorCode()
@@ -64,9 +69,6 @@ func classify(err error, actx context.Context) string {
 			return CodeThrottled
 		}
 		return code
-	}
-	if strings.Contains(err.Error(), "deserialization failed") {
-		return CodeMalformed
 	}
 	return CodeUnknown
 }

@@ -1,0 +1,234 @@
+package awssim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/xml"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// ReportLifetime is how long IAM hands out a credential report instead of
+// generating a new one; an older report is expired.
+const ReportLifetime = 4 * time.Hour
+
+// credentialReportColumns are the columns of an IAM credential report, in
+// the order AWS writes them.
+var credentialReportColumns = []string{
+	"user", "arn", "user_creation_time", "password_enabled", "password_last_used",
+	"password_last_changed", "password_next_rotation", "mfa_active",
+	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+	"access_key_1_last_used_region", "access_key_1_last_used_service",
+	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+	"access_key_2_last_used_region", "access_key_2_last_used_service",
+	"cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+}
+
+type generateCredentialReportResult struct {
+	XMLName     xml.Name `xml:"GenerateCredentialReportResult"`
+	State       string   `xml:"State"`
+	Description string   `xml:"Description,omitempty"`
+}
+
+type getCredentialReportResult struct {
+	XMLName       xml.Name `xml:"GetCredentialReportResult"`
+	Content       string   `xml:"Content"`
+	ReportFormat  string   `xml:"ReportFormat"`
+	GeneratedTime string   `xml:"GeneratedTime"`
+}
+
+// reportLocked returns the account's report state, seeding it from the
+// fixture on first use. The caller holds s.mu for writing.
+func (s *Server) reportLocked(a *Account) *credentialReport {
+	r, ok := s.world.reports[a.ID]
+	if !ok {
+		r = &credentialReport{}
+		if a.CredentialReport.GeneratedAt != nil {
+			r.GeneratedAt = *a.CredentialReport.GeneratedAt
+		}
+		s.world.reports[a.ID] = r
+	}
+	return r
+}
+
+// advance counts one report call against a running generation and reports
+// whether the generation completed with it. Generation finishes after
+// CredentialReportFixture.GenerationPolls further calls (Generate or Get):
+// deterministic, unlike AWS's few seconds, yet a client that polls either
+// operation sees it finish.
+func (r *credentialReport) advance(now time.Time) bool {
+	if !r.Generating {
+		return false
+	}
+	r.PollsLeft--
+	if r.PollsLeft > 0 {
+		return false
+	}
+	r.Generating = false
+	r.GeneratedAt = now
+	return true
+}
+
+func (r *credentialReport) fresh(now time.Time) bool {
+	return !r.GeneratedAt.IsZero() && now.Sub(r.GeneratedAt) < ReportLifetime
+}
+
+// generateCredentialReport starts a report unless one younger than four
+// hours exists, in which case AWS answers COMPLETE at once and keeps
+// handing out that report.
+func (s *Server) generateCredentialReport(c *call) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accountLocked(c.caller.AccountID)
+	r := s.reportLocked(a)
+	switch {
+	case r.Generating:
+		if r.advance(c.now) {
+			return &generateCredentialReportResult{State: "COMPLETE"}, nil
+		}
+		return &generateCredentialReportResult{State: "INPROGRESS"}, nil
+	case r.fresh(c.now):
+		return &generateCredentialReportResult{State: "COMPLETE"}, nil
+	}
+	r.Generating = true
+	r.PollsLeft = max(1, a.CredentialReport.GenerationPolls)
+	return &generateCredentialReportResult{
+		State:       "STARTED",
+		Description: "No report exists. Starting a new report generation task",
+	}, nil
+}
+
+func (s *Server) getCredentialReport(c *call) (any, error) {
+	s.mu.Lock()
+	a := *s.accountLocked(c.caller.AccountID)
+	r := s.reportLocked(&a)
+	r.advance(c.now)
+	generating, generatedAt := r.Generating, r.GeneratedAt
+	s.mu.Unlock()
+
+	switch {
+	case generating:
+		return nil, errorf(http.StatusNotFound, "ReportInProgress", "The credential report is still being generated.")
+	case generatedAt.IsZero():
+		return nil, errorf(http.StatusGone, "ReportNotPresent",
+			"The credential report does not exist. To generate a credential report, use GenerateCredentialReport.")
+	case c.now.Sub(generatedAt) >= ReportLifetime:
+		return nil, errorf(http.StatusGone, "ReportExpired",
+			"The most recent credential report has expired. To generate a new credential report, use GenerateCredentialReport.")
+	}
+	content, err := credentialReportCSV(&a, s.iamUsers(a.ID))
+	if err != nil {
+		return nil, err
+	}
+	return &getCredentialReportResult{
+		Content:       base64.StdEncoding.EncodeToString(content),
+		ReportFormat:  "text/csv",
+		GeneratedTime: isoTime(generatedAt),
+	}, nil
+}
+
+// accountLocked is account for a caller that holds s.mu.
+func (s *Server) accountLocked(id string) *Account {
+	if a, ok := s.world.accounts[id]; ok {
+		return a
+	}
+	return &Account{ID: id}
+}
+
+// reportTime is the credential report's timestamp format
+// (2006-01-02T15:04:05+00:00).
+func reportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05-07:00") }
+
+// credentialReportCSV renders the report: the <root_account> row, then one
+// row per IAM user, with the N/A, not_supported and no_information values
+// the IAM User Guide documents.
+func credentialReportCSV(a *Account, users map[string]*iamUser) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	rows := [][]string{credentialReportColumns, rootReportRow(a)}
+	names := make([]string, 0, len(users))
+	for name := range users {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rows = append(rows, userReportRow(users[name]))
+	}
+	if err := w.WriteAll(rows); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func rootReportRow(a *Account) []string {
+	root := a.Root
+	// password_enabled, password_last_changed and password_next_rotation
+	// are always not_supported for the root user. password_last_used is
+	// N/A without a password and no_information for one never used.
+	lastUsed := "N/A"
+	if root.Password != nil {
+		lastUsed = "no_information"
+		if root.Password.LastUsedAt != nil {
+			lastUsed = reportTime(*root.Password.LastUsedAt)
+		}
+	}
+	row := []string{
+		"<root_account>", rootUserARN(a.ID), reportTime(rootCreated(a)),
+		"not_supported", lastUsed, "not_supported", "not_supported", reportBool(root.MFA != ""),
+	}
+	for i := range 2 {
+		row = append(row, keyColumns(root.AccessKeys, i)...)
+	}
+	for i := range 2 {
+		row = append(row, certColumns(root.SigningCertificates, i)...)
+	}
+	return row
+}
+
+// keyColumns are the five columns of the i-th access key. An inactive key
+// still has its last_rotated date: N/A there means no key at all, which is
+// how tools tell an inactive key from a missing one.
+func keyColumns(keys []AccessKey, i int) []string {
+	if i >= len(keys) {
+		return []string{"false", "N/A", "N/A", "N/A", "N/A"}
+	}
+	k := keys[i]
+	cols := []string{reportBool(k.Status == "Active"), reportTime(k.CreatedAt), "N/A", "N/A", "N/A"}
+	if k.LastUsedAt != nil {
+		// The region is N/A for a service that is not regional (S3).
+		cols[2], cols[3], cols[4] = reportTime(*k.LastUsedAt), orNA(k.LastUsedRegion), orNA(k.LastUsedService)
+	}
+	return cols
+}
+
+func certColumns(certs []SigningCertificate, i int) []string {
+	if i >= len(certs) {
+		return []string{"false", "N/A"}
+	}
+	return []string{reportBool(certs[i].Status == "Active"), reportTime(certs[i].UploadedAt)}
+}
+
+// userReportRow is an IAM user made from a fixture credential: no password,
+// no MFA, its active access keys, never seen used.
+func userReportRow(u *iamUser) []string {
+	row := []string{u.Name, u.ARN, reportTime(u.Created), "false", "N/A", "N/A", "N/A", "false"}
+	keys := make([]AccessKey, 0, len(u.Keys))
+	for _, id := range u.Keys {
+		keys = append(keys, AccessKey{ID: id, Status: "Active", CreatedAt: u.Created})
+	}
+	for i := range 2 {
+		row = append(row, keyColumns(keys, i)...)
+	}
+	return append(row, "false", "N/A", "false", "N/A")
+}
+
+// reportBool writes booleans as real reports do: lower case, although the
+// User Guide prints them as TRUE and FALSE.
+func reportBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

@@ -1,0 +1,119 @@
+// Package awssim is a loopback AWS that speaks the real wire protocols of
+// the four services orgscan uses, so that tests, the demo and the
+// benchmarks drive the real aws-sdk-go-v2 clients (and the AWS CLI) over
+// real HTTP, with real SigV4 signatures, paging, throttling and error shapes.
+//
+// # The model
+//
+// One endpoint serves every service. A request is routed by the service in
+// its SigV4 credential scope, then by X-Amz-Target (Organizations, JSON
+// 1.1), by the Action form field (STS and IAM, query protocol with XML
+// answers) or by the path (S3). Signatures are verified against each access
+// key's secret; an unknown key, a wrong signature and an expired session get
+// the code and status AWS uses for that protocol.
+//
+// The world is one organization: its root, nested OUs, and accounts with a
+// State (and the legacy Status derived from it), tags, a root user (access
+// keys, signing certificates, MFA, password), IAM summary counts, and the
+// roles that exist with whom they trust and the external id they require.
+// Long-lived IAM user keys (typically an administrator in the management
+// account) are where clients start from:
+//
+//   - Organizations: DescribeOrganization (any member), ListRoots,
+//     ListOrganizationalUnitsForParent, ListAccountsForParent, ListAccounts,
+//     DescribeAccount, ListParents, ListTagsForResource (management account
+//     and delegated administrators only). MaxResults is 1..20 and pages are
+//     chained with opaque NextTokens. A caller outside the organization gets
+//     AWSOrganizationsNotInUseException, any other member
+//     AccessDeniedException.
+//   - STS: GetCallerIdentity; AssumeRole, whose credentials act in the
+//     role's account until they expire; AssumeRoot, which opens a root
+//     session of at most 900 seconds in a member account, scoped by an AWS
+//     managed task policy under arn:aws:iam::aws:policy/root-task/, for the
+//     management account or a delegated administrator, when the
+//     organization's centralized root access features allow that task.
+//   - IAM: GetAccountSummary (the root-user flags computed from the
+//     fixture), ListOrganizationsFeatures, GenerateCredentialReport and
+//     GetCredentialReport; in an AssumeRoot session with
+//     IAMAuditRootUserCredentials, the read calls about the root user
+//     (ListAccessKeys, ListSigningCertificates, ListMFADevices,
+//     GetLoginProfile, GetAccessKeyLastUsed, GetUser), every other action
+//     denied as the task policy denies it.
+//   - S3 (path or virtual-host style): PutObject, GetObject, HeadObject,
+//     ListObjectsV2 on the fixture's buckets.
+//
+// Each request passes, in order: authentication, latency (base plus
+// jitter), injected faults (5xx answers and dropped connections, by
+// probability and per service), then the token-bucket quotas (STS and
+// Organizations per calling account, IAM per target account, each with
+// AWS's throttling code). Counters per operation are read with
+// Server.Stats or GET /_awssim/stats. Everything random is seeded by
+// Options.Seed; Options.Now is the clock of credential expiry.
+//
+// # Fixtures
+//
+// A fixture is JSON (see Fixture and its field tags); LoadFixture rejects
+// unknown fields and inconsistent worlds. A minimal one:
+//
+//	{
+//	  "organization": {
+//	    "id": "o-abcdefghij",
+//	    "root_id": "r-ab12",
+//	    "management_account_id": "111111111111",
+//	    "ous": [{"id": "ou-ab12-aaaaaaaa", "name": "Workloads", "parent": "r-ab12"}],
+//	    "delegated_administrators": [],
+//	    "features": {"iam_trusted_access": true, "root_credentials_management": true, "root_sessions": true}
+//	  },
+//	  "accounts": [
+//	    {"id": "111111111111", "name": "management", "email": "mgmt@example.com",
+//	     "state": "ACTIVE", "joined_method": "CREATED", "joined_timestamp": "2020-01-02T03:04:05Z",
+//	     "parent": "r-ab12",
+//	     "root": {"mfa": "hardware", "password": {"created_at": "2020-01-02T03:04:05Z"},
+//	              "created_at": "2020-01-02T03:04:05Z"}},
+//	    {"id": "222222222222", "name": "prod", "email": "prod@example.com",
+//	     "state": "ACTIVE", "joined_method": "INVITED", "joined_timestamp": "2021-05-06T07:08:09Z",
+//	     "parent": "ou-ab12-aaaaaaaa", "tags": {"env": "prod"},
+//	     "root": {"access_keys": [{"id": "AKIAROOTKEY222222222", "status": "Active",
+//	                               "created_at": "2021-05-06T07:08:09Z",
+//	                               "last_used_at": "2026-01-02T00:00:00Z",
+//	                               "last_used_service": "s3", "last_used_region": "us-east-1"}],
+//	              "created_at": "2021-05-06T07:08:09Z"},
+//	     "summary": {"Users": 3, "Roles": 12},
+//	     "roles": [{"name": "OrganizationAccountAccessRole", "trusted_accounts": ["111111111111"],
+//	                "external_id": "", "max_session_duration": 3600}],
+//	     "faults": {"hang": false}}
+//	  ],
+//	  "credentials": [{"access_key_id": "AKIAMGMTTESTKEY00001",
+//	                   "secret_access_key": "mgmtsecretmgmtsecretmgmtsecretmgmtsecre",
+//	                   "account_id": "111111111111", "user_name": "admin"}],
+//	  "buckets": [{"name": "orgscan-reports", "owner_account_id": "111111111111"}]
+//	}
+//
+// State is ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED or PENDING_ACTIVATION;
+// omit_state answers with the legacy Status only. An account without a role
+// entry models a missing OrganizationAccountAccessRole; a role whose
+// trusted_accounts leave the caller out models a trust that denies it;
+// faults.hang makes every STS assume into the account and every IAM call in
+// it block until the client gives up. examples/demo-world.json is a
+// realistic fixture, and Generate builds large seeded ones (10,000 accounts
+// in a few milliseconds) from GenerateOptions.
+//
+// # Running awssim by hand
+//
+//	go run ./cmd/awssim --listen 127.0.0.1:4566 --fixture examples/demo-world.json
+//	go run ./cmd/awssim --accounts 10000 --ou-depth 3 --ou-width 4 --root-keys 0.05 \
+//	    --latency 40ms --jitter 10ms --sts-rate 600 --orgs-rate 50 --iam-rate 20
+//
+// awssim prints export lines for AWS_ENDPOINT_URL, the management account's
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_REGION (and
+// AWS_DEFAULT_REGION, which AWS CLI v1 reads instead). Paste them
+// into another shell and use the AWS CLI or orgscan as against AWS:
+//
+//	aws organizations list-accounts
+//	aws sts assume-root --target-principal 222222222222 \
+//	    --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials
+//	curl -s $AWS_ENDPOINT_URL/_awssim/stats
+//
+// It listens on loopback addresses only (it hands out credentials) and
+// stops on SIGINT or SIGTERM.
+package awssim

@@ -1,0 +1,303 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim"
+)
+
+// faultReport is the part of a JSON report the invariants need.
+type faultReport struct {
+	Scan struct {
+		Complete bool           `json:"complete"`
+		Counts   map[string]int `json:"counts"`
+	} `json:"scan"`
+	Accounts []struct {
+		ID        string `json:"account_id"`
+		Status    string `json:"status"`
+		ErrorCode string `json:"error_code"`
+		Error     string `json:"error"`
+	} `json:"accounts"`
+}
+
+// checkInvariants holds for every run, whatever the faults: every listed
+// account appears exactly once, the counts add up, and the exit status
+// tells the truth about coverage.
+func checkInvariants(t *testing.T, fx *awssim.Fixture, res result) *faultReport {
+	t.Helper()
+	var rep faultReport
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("the report is not one JSON document (exit %d): %v\nstderr: %s", res.code, err, res.stderr)
+	}
+	seen := map[string]int{}
+	for _, a := range rep.Accounts {
+		seen[a.ID]++
+	}
+	for _, a := range fx.Accounts {
+		if seen[a.ID] != 1 {
+			t.Errorf("account %s appears %d times", a.ID, seen[a.ID])
+		}
+	}
+	if len(rep.Accounts) != len(fx.Accounts) {
+		t.Errorf("%d rows for %d accounts", len(rep.Accounts), len(fx.Accounts))
+	}
+	c := rep.Scan.Counts
+	if c["scanned"]+c["skipped"]+c["errors"]+c["not_scanned"] != c["listed"] || c["listed"] != len(rep.Accounts) {
+		t.Errorf("counts do not add up: %v", c)
+	}
+	wantCode := exitOK
+	if c["errors"] > 0 {
+		wantCode = exitIncomplete
+	}
+	if res.code != wantCode || rep.Scan.Complete != (wantCode == exitOK) {
+		t.Errorf("exit %d and complete=%v for counts %v, want exit %d", res.code, rep.Scan.Complete, c, wantCode)
+	}
+	return &rep
+}
+
+func codes(rep *faultReport) map[string]string {
+	m := map[string]string{}
+	for _, a := range rep.Accounts {
+		if a.ErrorCode != "" {
+			m[a.ID] = a.ErrorCode
+		}
+	}
+	return m
+}
+
+// TestFaultInjection runs the whole command through the simulator's fault
+// modes, one case per fault the reliability issue names.
+func TestFaultInjection(t *testing.T) {
+	base := func() *awssim.Fixture {
+		return awssim.Generate(awssim.GenerateOptions{Seed: 42, Accounts: 40, OUDepth: 2, OUWidth: 2, RootKeys: 0.2})
+	}
+	// A clock that jumps 16 minutes every seventh request: sessions issued
+	// before a jump are expired after it.
+	var ticks atomic.Int64
+	jumpingClock := func() time.Time {
+		n := ticks.Add(1)
+		return time.Now().Add(time.Duration(n/7) * 16 * time.Minute)
+	}
+	tests := []struct {
+		name    string
+		fx      func() *awssim.Fixture
+		opts    awssim.Options
+		args    []string
+		check   func(t *testing.T, rep *faultReport)
+		maxTime time.Duration
+	}{
+		{
+			name: "bursts of 5xx on Organizations cost time, not accounts",
+			fx:   base, opts: awssim.Options{Seed: 1, ErrorRate: 0.25, FaultServices: []string{"organizations"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "bursts of 5xx on STS cost time, not accounts",
+			fx:   base, opts: awssim.Options{Seed: 2, ErrorRate: 0.25, FaultServices: []string{"sts"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "bursts of 5xx on IAM cost time, not accounts",
+			fx:   base, opts: awssim.Options{Seed: 3, ErrorRate: 0.25, FaultServices: []string{"iam"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "dropped connections on Organizations are retried",
+			fx:   base, opts: awssim.Options{Seed: 4, DropRate: 0.2, FaultServices: []string{"organizations"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "dropped connections on STS are retried",
+			fx:   base, opts: awssim.Options{Seed: 5, DropRate: 0.2, FaultServices: []string{"sts"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "dropped connections on IAM are retried",
+			fx:   base, opts: awssim.Options{Seed: 6, DropRate: 0.2, FaultServices: []string{"iam"}},
+			check: wantNoErrors,
+		},
+		{
+			name: "a throttling storm on Organizations slows discovery but does not fail it",
+			fx:   base, opts: awssim.Options{OrgsRate: 5, OrgsBurst: 1},
+			check: wantNoErrors,
+		},
+		{
+			name: "a hanging account times out alone and the scan finishes on time",
+			fx: func() *awssim.Fixture {
+				fx := base()
+				fx.Accounts[5].Faults.Hang = true
+				return fx
+			},
+			args: []string{"--account-timeout", "2s"},
+			check: func(t *testing.T, rep *faultReport) {
+				got := codes(rep)
+				if len(got) != 1 {
+					t.Fatalf("error rows %v, want exactly the hanging account", got)
+				}
+				for _, code := range got {
+					if code != "Timeout" {
+						t.Errorf("hanging account code %q, want Timeout", code)
+					}
+				}
+			},
+			maxTime: 10 * time.Second,
+		},
+		{
+			name: "credentials that expire mid-scan are renewed, not failed",
+			fx:   base, opts: awssim.Options{Now: jumpingClock},
+			args:  []string{"--concurrency", "1", "--duration", "15m"},
+			check: wantNoErrors,
+		},
+		{
+			name: "access denied for a subset of accounts is an error row for each",
+			fx: func() *awssim.Fixture {
+				return awssim.Generate(awssim.GenerateOptions{Seed: 42, Accounts: 40, MissingRole: 0.25, NoCentralRootAccess: true})
+			},
+			args: []string{"--access", "assume-role"},
+			check: func(t *testing.T, rep *faultReport) {
+				got := codes(rep)
+				if len(got) != 10 {
+					t.Errorf("%d error rows, want the 10 accounts without the role: %v", len(got), got)
+				}
+				for id, code := range got {
+					if code != "RoleNotAssumable" {
+						t.Errorf("%s: code %q, want RoleNotAssumable", id, code)
+					}
+				}
+			},
+		},
+		{
+			name: "a service control policy denying GetAccountSummary after a successful assume",
+			fx: func() *awssim.Fixture {
+				fx := base()
+				fx.Accounts[3].Faults.DenyGetAccountSummary = true
+				return fx
+			},
+			check: func(t *testing.T, rep *faultReport) {
+				got := codes(rep)
+				if len(got) != 1 || got[rep.find(t, "deny")] != "AccessDenied" {
+					t.Errorf("error rows %v, want one AccessDenied", got)
+				}
+			},
+		},
+		{
+			name: "a malformed IAM response is a clear error for that account, no panic",
+			fx: func() *awssim.Fixture {
+				fx := base()
+				fx.Accounts[7].Faults.MalformedIAM = true
+				return fx
+			},
+			check: func(t *testing.T, rep *faultReport) {
+				got := codes(rep)
+				if len(got) != 1 {
+					t.Fatalf("error rows %v, want one", got)
+				}
+				for _, code := range got {
+					if code != "MalformedResponse" {
+						t.Errorf("code %q, want MalformedResponse (%+v)", code, rep.Accounts)
+					}
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := tc.fx()
+			s := startSim(t, fx, tc.opts)
+			start := time.Now()
+			res := s.run(t, append([]string{"scan", "-q", "-f", "json"}, tc.args...)...)
+			elapsed := time.Since(start)
+			rep := checkInvariants(t, fx, res)
+			if tc.check != nil {
+				tc.check(t, rep)
+			}
+			if tc.maxTime > 0 && elapsed > tc.maxTime {
+				t.Errorf("scan took %s, want under %s", elapsed, tc.maxTime)
+			}
+		})
+	}
+}
+
+func wantNoErrors(t *testing.T, rep *faultReport) {
+	t.Helper()
+	if got := codes(rep); len(got) != 0 {
+		t.Errorf("error rows %v: retryable faults must cost time, never a row", got)
+	}
+}
+
+// find returns the id of the only errored account whose message contains
+// sub, for a readable assertion.
+func (r *faultReport) find(t *testing.T, sub string) string {
+	t.Helper()
+	for _, a := range r.Accounts {
+		if a.ErrorCode != "" && strings.Contains(strings.ToLower(a.Error), sub) {
+			return a.ID
+		}
+	}
+	return ""
+}
+
+// TestKillDuringWriteNeverLeavesATornReport kills the binary with SIGKILL
+// at many points of a scan that ends in a large --out write: the file is
+// always the previous report or the complete new one.
+func TestKillDuringWriteNeverLeavesATornReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildOrgscan(t)
+	fx := awssim.Generate(awssim.GenerateOptions{Seed: 9, Accounts: 1500, OUDepth: 1, OUWidth: 5})
+	s := startSim(t, fx, awssim.Options{Now: time.Now})
+	out := filepath.Join(t.TempDir(), "report.json")
+	previous := []byte(`{"previous": true}`)
+	if err := os.WriteFile(out, previous, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// How long a full run takes, to spread the kills over it.
+	start := time.Now()
+	full := exec.Command(bin, "scan", "-q", "--concurrency", "64", "--out", out+".full.json")
+	full.Env = binaryEnv(t, s)
+	if msg, err := full.CombinedOutput(); err != nil {
+		t.Fatalf("full run: %v %s", err, msg)
+	}
+	total := time.Since(start)
+	// Most kills land near the end, where the report is written.
+	for i := range 8 {
+		delay := total * time.Duration(60+6*i) / 100
+		t.Run(fmt.Sprintf("killed after %s", delay.Round(time.Millisecond)), func(t *testing.T) {
+			cmd := exec.Command(bin, "scan", "-q", "--concurrency", "64", "--out", out)
+			cmd.Env = binaryEnv(t, s)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			err := cmd.Wait()
+			var exitErr *exec.ExitError
+			if err != nil && !errors.As(err, &exitErr) {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("the report vanished: %v", err)
+			}
+			if string(data) == string(previous) {
+				return
+			}
+			var rep faultReport
+			if err := json.Unmarshal(data, &rep); err != nil || len(rep.Accounts) != len(fx.Accounts) {
+				t.Fatalf("torn report: %d bytes, %d accounts, err %v", len(data), len(rep.Accounts), err)
+			}
+			previous = data
+		})
+	}
+}
