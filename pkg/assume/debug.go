@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -79,24 +80,20 @@ func formatHeaders(h http.Header) string {
 	return b.String()
 }
 
+// secretPatterns match secrets as they can appear in headers, query
+// strings, JSON and XML.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`((?:Signature|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential)=)[^\s,&"'<]+`),
+	regexp.MustCompile(`("?(?:SessionToken|SecretAccessKey|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)"?\s*[:=]\s*"?)[^\s,&"'<]+`),
+	regexp.MustCompile(`(<(?:SessionToken|SecretAccessKey)>)[^<]*`),
+}
+
 // RedactSecrets hides anything in s that looks like a signature, a session
 // token or a secret access key. Error messages of the SDK can echo request
 // details; this is the last line of defence before they reach a log.
 func RedactSecrets(s string) string {
-	for _, marker := range []string{"Signature=", "X-Amz-Security-Token=", "X-Amz-Signature=", "SessionToken", "SecretAccessKey"} {
-		for i := 0; ; {
-			j := strings.Index(s[i:], marker)
-			if j < 0 {
-				break
-			}
-			start := i + j + len(marker)
-			end := start
-			for end < len(s) && !strings.ContainsRune(" ,&\"'\n<", rune(s[end])) {
-				end++
-			}
-			s = s[:start] + "REDACTED" + s[end:]
-			i = start + len("REDACTED")
-		}
+	for _, p := range secretPatterns {
+		s = p.ReplaceAllString(s, "${1}REDACTED")
 	}
 	return s
 }
