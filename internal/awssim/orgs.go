@@ -345,31 +345,41 @@ type parentPageRequest struct {
 	pageRequest
 }
 
-func (s *Server) listOrganizationalUnitsForParent(c *call) (any, error) {
+// childPage answers the common part of the ...ForParent operations: it
+// decodes and authorizes the request and cuts one page of the parent's
+// children. The caller holds s.mu for reading.
+func (s *Server) childPage(c *call, children map[string][]string) ([]string, *string, error) {
 	var req parentPageRequest
 	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.authorizeOrganizations(c, false); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	w := s.world
-	if !w.hasParent(req.ParentID) {
-		return nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+	if !s.world.hasParent(req.ParentID) {
+		return nil, nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
 	}
-	ids := w.childOUs[req.ParentID]
+	ids := children[req.ParentID]
 	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))
+	if err != nil {
+		return nil, nil, err
+	}
+	return ids[start:end], next, nil
+}
+
+func (s *Server) listOrganizationalUnitsForParent(c *call) (any, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids, next, err := s.childPage(c, s.world.childOUs)
 	if err != nil {
 		return nil, err
 	}
-	ous := make([]orgOU, 0, end-start)
-	for _, id := range ids[start:end] {
-		ous = append(ous, w.ouView(w.ous[id]))
+	ous := make([]orgOU, 0, len(ids))
+	for _, id := range ids {
+		ous = append(ous, s.world.ouView(s.world.ous[id]))
 	}
 	return struct {
 		OrganizationalUnits []orgOU `json:"OrganizationalUnits"`
@@ -391,28 +401,13 @@ func (w *world) accountsPage(ids []string, start, end int, next *string) account
 }
 
 func (s *Server) listAccountsForParent(c *call) (any, error) {
-	var req parentPageRequest
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
-		return nil, err
-	}
-	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
-		return nil, err
-	}
-	w := s.world
-	if !w.hasParent(req.ParentID) {
-		return nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
-	}
-	ids := w.childAccts[req.ParentID]
-	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))
+	ids, next, err := s.childPage(c, s.world.childAccts)
 	if err != nil {
 		return nil, err
 	}
-	return w.accountsPage(ids, start, end, next), nil
+	return s.world.accountsPage(ids, 0, len(ids), next), nil
 }
 
 func (s *Server) listAccounts(c *call) (any, error) {

@@ -191,7 +191,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	case res.Interrupted:
 		return exitInterrupted, writeErr
 	case res.Err != nil:
-		return exitFatal, errors.Join(fatalf("the account list is incomplete: %v%s", res.Err, organizationsHint(res.Err)), writeErr)
+		return exitFatal, errors.Join(fatalf("the scan did not finish; the report holds what was gathered: %v%s", res.Err, organizationsHint(res.Err)), writeErr)
 	case writeErr != nil:
 		return exitFatal, writeErr
 	case rep.Scan.Counts.Errors > 0:
