@@ -87,7 +87,7 @@ func diffCommand(ctx context.Context, env runEnv, args []string) int {
 				fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", err)
 				return exitFatal
 			}
-			api = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+			api = newS3Client(cfg)
 		}
 		doc, err := readReport(ctx, api, src)
 		if err != nil {

@@ -119,10 +119,9 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		StartedAt:           started,
 		Version:             r.env.version,
 		Options:             r.optionsUsed(),
-		RootAccess:          scan.RootAccessState{RootCredentialsManagement: "unknown", RootSessions: "unknown", Reason: "not checked with --access assume-role"},
-	}
-	if r.o.Access != assume.MethodAssumeRole {
-		r.meta.RootAccess = rootAccessFeatures(sigCtx, iamClient)
+		// Checked whatever the access method: findings depend on it, and
+		// must not change with the way into the accounts.
+		RootAccess: rootAccessFeatures(sigCtx, iamClient),
 	}
 	methods := r.methods(stsClient)
 	r.log.Info("scan starting", "organization", r.meta.OrganizationID, "caller", caller.ARN,
@@ -173,7 +172,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	}
 
 	rep := r.report(res)
-	s3Client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3Client := newS3Client(cfg)
 	writeErr := r.writeOutputs(ctx, rep, stdout, s3Client)
 	r.summarize(rep, res)
 	findingsFail := rep.Scan.Counts.WithFindings > 0
@@ -260,6 +259,13 @@ func methodNames(ms []scan.Method) []string {
 		names[i] = m.Name()
 	}
 	return names
+}
+
+// newS3Client addresses buckets virtual-host style on AWS, as AWS
+// recommends, and path style against a custom endpoint (the simulator, or
+// an S3-compatible store) whose host names cannot carry bucket names.
+func newS3Client(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
 // OrganizationDescriber is the Organizations call that identifies the org.
