@@ -65,7 +65,7 @@ Scan
   --max-age-days N           with --details: a credential older than N days is old (default 365)
 
 Output
-  -f, --format F             table, csv, json or ndjson (default table)
+  -f, --format F             table, csv, json, ndjson or html (default table)
   -o, --out TARGET           file path, s3://bucket/key or s3://bucket/prefix/ (repeatable;
                              format from the extension; a prefix gets
                              org=<id>/date=<YYYY-MM-DD>/orgscan-<time>.<ext>)

@@ -95,7 +95,7 @@ func parseTargets(outs []string, format string, formatSet bool) ([]target, error
 			} else if f, ok := output.FormatFromExtension(loc.Key); ok {
 				t.format = f
 			} else if !formatSet {
-				return nil, usagef("--out %s: cannot tell the format from the key's extension: use .json, .ndjson, .jsonl, .csv or .txt, or give --format", raw)
+				return nil, usagef("--out %s: cannot tell the format from the key's extension: use .json, .ndjson, .jsonl, .csv, .txt or .html, or give --format", raw)
 			}
 		default:
 			t.path = raw
@@ -105,7 +105,7 @@ func parseTargets(outs []string, format string, formatSet bool) ([]target, error
 			if f, ok := output.FormatFromExtension(raw); ok {
 				t.format = f
 			} else if !formatSet {
-				return nil, usagef("--out %s: cannot tell the format from the extension: use .json, .ndjson, .jsonl, .csv or .txt, or give --format", raw)
+				return nil, usagef("--out %s: cannot tell the format from the extension: use .json, .ndjson, .jsonl, .csv, .txt or .html, or give --format", raw)
 			}
 		}
 		targets = append(targets, t)

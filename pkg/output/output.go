@@ -1,11 +1,12 @@
 // Package output renders a scan — one scan.Row per account and the
-// scan.Report around them — as a terminal table, CSV, JSON or NDJSON.
+// scan.Report around them — as a terminal table, CSV, JSON, NDJSON or a
+// self-contained HTML audit report.
 //
 // A Writer is used in two phases. Rows are handed to WriteRow as accounts
 // complete: NDJSON writes each one at once, so `orgscan -f ndjson | jq`
 // sees accounts while the scan runs. Then Close receives the complete
 // report, which is the single source of truth for the buffered formats
-// (table, CSV, JSON): they ignore streamed rows and render the report's
+// (table, CSV, JSON, HTML): they ignore streamed rows and render the report's
 // accounts sorted by account id, so the output is deterministic given the
 // same world and clock.
 package output
@@ -32,6 +33,7 @@ const (
 	FormatCSV    = "csv"
 	FormatJSON   = "json"
 	FormatNDJSON = "ndjson"
+	FormatHTML   = "html"
 )
 
 // Writer renders one scan. It is not safe for concurrent use: the scan
@@ -63,7 +65,7 @@ type Options struct {
 
 // Formats lists the format names New accepts, the default first.
 func Formats() []string {
-	return []string{FormatTable, FormatCSV, FormatJSON, FormatNDJSON}
+	return []string{FormatTable, FormatCSV, FormatJSON, FormatNDJSON, FormatHTML}
 }
 
 // New returns a Writer for format that writes to w.
@@ -83,6 +85,8 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 		return &jsonWriter{w: w}, nil
 	case FormatNDJSON:
 		return newNDJSONWriter(w), nil
+	case FormatHTML:
+		return &htmlWriter{w: w, o: o}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q: choose one of %s", format, strings.Join(Formats(), ", "))
 }
@@ -99,6 +103,8 @@ func FormatFromExtension(path string) (string, bool) {
 		return FormatCSV, true
 	case ".txt":
 		return FormatTable, true
+	case ".html", ".htm":
+		return FormatHTML, true
 	}
 	return "", false
 }
@@ -115,6 +121,8 @@ func ContentType(format string) string {
 		return "application/json"
 	case FormatNDJSON:
 		return "application/x-ndjson"
+	case FormatHTML:
+		return "text/html; charset=utf-8"
 	}
 	return ""
 }
@@ -131,6 +139,8 @@ func Extension(format string) string {
 		return ".json"
 	case FormatNDJSON:
 		return ".ndjson"
+	case FormatHTML:
+		return ".html"
 	}
 	return ""
 }

@@ -1,0 +1,559 @@
+package output
+
+import (
+	"bufio"
+	"cmp"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/orgscan/orgscan/pkg/scan"
+)
+
+// The report is one file that must open offline and in locked-down
+// viewers, so its only style and script are these, inlined, and its
+// Content-Security-Policy allows exactly them by hash: markup that a
+// hostile account name somehow slipped past the escaping still could not
+// run a script, load a resource or send data anywhere.
+var (
+	//go:embed html_template.html
+	htmlTemplateText string
+	//go:embed html_style.css
+	htmlStyle string
+	//go:embed html_script.js
+	htmlScript string
+
+	htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
+	htmlCSP      = contentSecurityPolicy(htmlStyle, htmlScript)
+)
+
+// contentSecurityPolicy allows the inline style and script whose exact
+// text is given, and nothing else: no fetch, no frame, no form target, no
+// <base> rewrite. img-src data: is for the empty favicon that keeps a
+// browser from asking a server for one.
+func contentSecurityPolicy(style, script string) string {
+	return "default-src 'none'; style-src '" + cspHash(style) + "'; script-src '" + cspHash(script) +
+		"'; img-src data:; base-uri 'none'; form-action 'none'"
+}
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// htmlWriter renders the audit report as a self-contained HTML page with
+// html/template, which escapes every value for its context (text,
+// attribute, SVG). Strings from AWS also go through Sanitize, so bidi
+// overrides and control characters cannot reorder or hide text.
+type htmlWriter struct {
+	w io.Writer
+	o Options
+	closer
+}
+
+func (*htmlWriter) WriteRow(*scan.Row) error { return nil }
+
+func (h *htmlWriter) Close(rep *scan.Report) error {
+	if err := h.begin(FormatHTML, rep); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(h.w, 64<<10)
+	if err := htmlTemplate.Execute(bw, newHTMLView(rep, h.o.Details)); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return nil
+}
+
+// htmlView is everything the template shows, already sanitized and
+// ordered: the template only lays it out.
+type htmlView struct {
+	CSP    string
+	Style  template.CSS
+	Script template.JS
+	Title  string
+
+	Provenance htmlProvenance
+	Coverage   htmlCoverage
+	Findings   []htmlFindingCount
+	Chart      htmlChart
+	Details    bool
+	Rows       []htmlRow
+	// FilterTypes are the finding types the filter offers: those present.
+	FilterTypes []string
+}
+
+type htmlProvenance struct {
+	Organization, ManagementAccount, Caller, CallerAccount, Partition, Version string
+	Started, Finished                                                          htmlTime
+	Duration                                                                   string
+	Options                                                                    []htmlPair
+	RootAccess                                                                 []htmlPair
+}
+
+type htmlTime struct {
+	Text     string // "2026-11-30 12:00:00 UTC" or "unknown"
+	DateTime string // RFC 3339 for <time datetime>; "" when unknown
+}
+
+type htmlPair struct{ Key, Value string }
+
+type htmlCoverage struct {
+	scan.Counts
+	// Eligible are the accounts the scan should have read: the listed ones
+	// less those skipped as not active.
+	Eligible int
+	Percent  string
+	Complete bool
+	// Warning says why coverage is not complete; empty when it is.
+	Warning string
+	Detail  string
+}
+
+type htmlFindingCount struct {
+	Name, Meaning string
+	Accounts      int
+}
+
+// htmlChart is an SVG bar chart of the accounts in each OU by outcome,
+// laid out here so that the template holds no arithmetic.
+type htmlChart struct {
+	Width, Height int
+	Bars          []htmlBar
+	// More tells of the OUs left out of a chart that would be too long.
+	More string
+}
+
+type htmlBar struct {
+	Y, TextY, LabelX, NoteX int
+	Label                   string // the OU path, shortened to fit
+	Path                    string // the full OU path, for the tooltip
+	Note                    string
+	Segments                []htmlSegment
+}
+
+type htmlSegment struct {
+	X, Width int
+	Class    string
+	Title    string
+}
+
+type htmlRow struct {
+	ID, Name, Email, OU, State, Access string
+	Keys, Certs, MFA, Password         htmlFlag
+	Findings                           []string
+	FindingsAttr                       string // space-separated, for the filter
+	Status, StatusClass                string
+	Group                              int // the default order: findings, gaps, skipped, clean
+	Gap                                bool
+	ErrorCode, Error                   string
+	KeyAge, KeyLastUsed, PwdLastUsed   htmlCell
+}
+
+type htmlFlag struct {
+	Text, Class string
+}
+
+// htmlCell is a displayed value, an optional second line (where a key was
+// last used) and its sort key (data-v).
+type htmlCell struct {
+	Text, Sub, Key string
+}
+
+// Row groups, in display order.
+const (
+	groupFindings = iota
+	groupError
+	groupNotScanned
+	groupSkipped
+	groupClean
+)
+
+// findingMeanings describe each finding for people, in the order the
+// summary lists them.
+var findingMeanings = []struct{ name, meaning string }{
+	{scan.FindingRootAccessKey, "The root user has an access key."},
+	{scan.FindingRootSigningCertificate, "The root user has an X.509 signing certificate."},
+	{scan.FindingRootNoMFA, "The root user has no MFA device."},
+	{scan.FindingRootPassword, "The root user has a console password."},
+	{scan.FindingCentrallyManaged, "A member account still has root credentials although the organization manages them centrally."},
+	{scan.FindingKeyUsedRecently, "A root access key was used recently (--details)."},
+	{scan.FindingCredentialOld, "A root access key or certificate is older than the maximum age (--details)."},
+}
+
+func newHTMLView(rep *scan.Report, details bool) *htmlView {
+	m := &rep.Scan
+	v := &htmlView{
+		CSP: htmlCSP,
+		// Trusted by construction: the package's own embedded files, whose
+		// hashes the policy carries.
+		Style:      template.CSS(htmlStyle),
+		Script:     template.JS(htmlScript),
+		Title:      "orgscan root credentials report: " + orUnknown(m.OrganizationID),
+		Provenance: newHTMLProvenance(m),
+		Coverage:   newHTMLCoverage(m),
+		Details:    details,
+	}
+	table := &tableWriter{o: Options{Details: true}}
+	for _, r := range sortedRows(rep) {
+		v.Rows = append(v.Rows, newHTMLRow(r, rep, table, details))
+	}
+	slices.SortStableFunc(v.Rows, func(a, b htmlRow) int { return cmp.Compare(a.Group, b.Group) })
+	v.Findings, v.FilterTypes = findingCounts(rep.Accounts, details)
+	v.Chart = newHTMLChart(v.Rows)
+	return v
+}
+
+func newHTMLProvenance(m *scan.Meta) htmlProvenance {
+	p := htmlProvenance{
+		Organization:      orUnknown(m.OrganizationID),
+		ManagementAccount: orUnknown(m.ManagementAccountID),
+		Caller:            orUnknown(m.CallerARN),
+		CallerAccount:     orUnknown(m.CallerAccountID),
+		Partition:         orUnknown(m.Partition),
+		Version:           orUnknown(m.Version),
+		Started:           newHTMLTime(m.StartedAt),
+		Finished:          newHTMLTime(m.FinishedAt),
+		Duration:          "unknown",
+	}
+	if !m.StartedAt.IsZero() && !m.FinishedAt.IsZero() {
+		p.Duration = m.FinishedAt.Sub(m.StartedAt).Round(time.Second).String()
+	}
+	o := &m.Options
+	add := func(k, v string) { p.Options = append(p.Options, htmlPair{k, v}) }
+	add("access", orUnknown(o.Access))
+	if o.RoleName != "" {
+		add("role name", Sanitize(o.RoleName))
+	}
+	if o.RoleARNTemplate != "" {
+		add("role ARN template", Sanitize(o.RoleARNTemplate))
+	}
+	add("external id", map[bool]string{true: "set", false: "not set"}[o.ExternalIDSet])
+	add("region", orUnknown(o.Region))
+	add("concurrency", strconv.Itoa(o.Concurrency))
+	for _, f := range []struct {
+		name string
+		list []string
+	}{{"OUs", o.OUs}, {"excluded OUs", o.ExcludeOUs}, {"accounts", o.Accounts}, {"excluded accounts", o.ExcludeAccounts}} {
+		if len(f.list) > 0 {
+			add(f.name, Sanitize(strings.Join(f.list, ", ")))
+		}
+	}
+	add("include inactive", yesNoText(o.IncludeInactive))
+	add("details", yesNoText(o.Details))
+
+	ra := &m.RootAccess
+	p.RootAccess = []htmlPair{
+		{"root credentials management", orUnknown(ra.RootCredentialsManagement)},
+		{"root sessions", orUnknown(ra.RootSessions)},
+	}
+	if ra.Reason != "" {
+		p.RootAccess = append(p.RootAccess, htmlPair{"why unknown", Sanitize(ra.Reason)})
+	}
+	return p
+}
+
+func newHTMLTime(t time.Time) htmlTime {
+	if t.IsZero() {
+		return htmlTime{Text: "unknown"}
+	}
+	t = t.UTC()
+	return htmlTime{Text: t.Format("2006-01-02 15:04:05 UTC"), DateTime: t.Format(time.RFC3339)}
+}
+
+func yesNoText(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// newHTMLCoverage judges coverage from the report's own counts and flags:
+// skipped accounts (not active) are out of scope, every other account
+// that was not read is a gap the reader must see.
+func newHTMLCoverage(m *scan.Meta) htmlCoverage {
+	c := htmlCoverage{Counts: m.Counts, Eligible: m.Counts.Listed - m.Counts.Skipped}
+	c.Percent = "n/a"
+	if c.Eligible > 0 {
+		// Round down, so that 999 of 1000 never reads as 100%.
+		c.Percent = strconv.Itoa(c.Scanned*100/c.Eligible) + "%"
+	}
+	gaps := c.Errors + c.NotScanned
+	switch {
+	case m.Interrupted:
+		c.Warning = "Incomplete: the scan was interrupted."
+		c.Detail = fmt.Sprintf("%s not reached and %s. Findings below cover only the %d accounts scanned.",
+			pluralize(c.NotScanned, "account was", "accounts were"), pluralize(c.Errors, "account failed", "accounts failed"), c.Scanned)
+	case gaps > 0:
+		c.Warning = fmt.Sprintf("Incomplete: %s of %d could not be scanned.", pluralize(gaps, "account", "accounts"), c.Eligible)
+		c.Detail = "Their root credentials are unknown: see the Error column, fix access and scan again."
+	case !m.Complete:
+		c.Warning = "Incomplete: the account list may be incomplete."
+		c.Detail = "Listing the organization failed part way; accounts not listed are not in this report."
+	default:
+		c.Complete = true
+	}
+	return c
+}
+
+func pluralize(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func newHTMLRow(r *scan.Row, rep *scan.Report, table *tableWriter, details bool) htmlRow {
+	h := htmlRow{
+		ID:        orDash(Sanitize(r.AccountID)),
+		Name:      Sanitize(r.AccountName),
+		Email:     Sanitize(r.Email),
+		OU:        orDash(Sanitize(r.OUPath)),
+		State:     orDash(Sanitize(r.State)),
+		Access:    orDash(Sanitize(r.AccessMethod)),
+		Keys:      htmlFlagOf(r.RootAccessKeys),
+		Certs:     htmlFlagOf(r.RootSigningCertificates),
+		MFA:       htmlFlagOf(r.RootMFA),
+		Password:  htmlFlagOf(r.RootPassword),
+		Status:    orDash(Sanitize(r.Status)),
+		ErrorCode: Sanitize(r.ErrorCode),
+		Error:     Sanitize(r.Error),
+	}
+	if r.Status == scan.StatusNotScanned && h.ErrorCode == "" && h.Error == "" {
+		h.Error = "not reached: the scan was interrupted first"
+	}
+	for _, f := range r.Findings {
+		h.Findings = append(h.Findings, Sanitize(f))
+	}
+	h.FindingsAttr = strings.Join(h.Findings, " ")
+	switch r.Status {
+	case scan.StatusOK, scan.StatusError, scan.StatusSkipped, scan.StatusNotScanned:
+		h.StatusClass = "st-" + r.Status
+	default:
+		h.StatusClass = "st-other"
+	}
+	switch {
+	case len(r.Findings) > 0:
+		h.Group = groupFindings
+	case r.Status == scan.StatusError:
+		h.Group = groupError
+	case r.Status == scan.StatusNotScanned:
+		h.Group = groupNotScanned
+	case r.Status == scan.StatusSkipped:
+		h.Group = groupSkipped
+	case r.Status == scan.StatusOK:
+		h.Group = groupClean
+	default:
+		h.Group = groupError
+	}
+	h.Gap = r.Status != scan.StatusOK && r.Status != scan.StatusSkipped
+	if details {
+		// The table's detail columns, rendered for a pipe (dates, not
+		// "3d ago"), so that both formats say the same and the report
+		// does not depend on when it was written.
+		cs := table.detailCells(r, rep, time.Time{})
+		h.KeyAge = htmlCell{Text: cs[0].text, Key: ageKey(cs[0].text)}
+		date, where, _ := strings.Cut(cs[1].text, " ")
+		h.KeyLastUsed = htmlCell{Text: date, Sub: where, Key: dateKey(cs[1].text)}
+		h.PwdLastUsed = htmlCell{Text: cs[2].text, Key: dateKey(cs[2].text)}
+	}
+	return h
+}
+
+func htmlFlagOf(b *bool) htmlFlag {
+	switch {
+	case b == nil:
+		return htmlFlag{Text: "?", Class: "unknown"}
+	case *b:
+		return htmlFlag{Text: "yes", Class: "yes"}
+	}
+	return htmlFlag{Text: "no", Class: "no"}
+}
+
+// ageKey sorts "123d" as 123, unknown ("?") below zero and no key ("-")
+// below that.
+func ageKey(text string) string {
+	if n, err := strconv.Atoi(strings.TrimSuffix(text, "d")); err == nil && strings.HasSuffix(text, "d") {
+		return strconv.Itoa(n)
+	}
+	if text == "?" {
+		return "-1"
+	}
+	return "-2"
+}
+
+// dateKey sorts a "2026-01-02 s3/us-east-1" cell by its date, "never"
+// before any date and "-" (no such credential) or "?" before that.
+func dateKey(text string) string {
+	switch text {
+	case "never":
+		return "1"
+	case "-", "?":
+		return "0"
+	}
+	date, _, _ := strings.Cut(text, " ")
+	return date
+}
+
+// findingCounts counts the accounts with each finding: every known type,
+// zero included, since "no root access keys anywhere" is a result too
+// (the --details types only when details were read), then any type this
+// version does not know. filter holds the types present.
+func findingCounts(rows []scan.Row, details bool) (counts []htmlFindingCount, filter []string) {
+	n := map[string]int{}
+	for i := range rows {
+		for _, f := range slices.Compact(slices.Sorted(slices.Values(rows[i].Findings))) {
+			n[f]++
+		}
+	}
+	known := map[string]bool{}
+	for _, f := range findingMeanings {
+		known[f.name] = true
+		detailOnly := f.name == scan.FindingKeyUsedRecently || f.name == scan.FindingCredentialOld
+		if detailOnly && !details && n[f.name] == 0 {
+			continue
+		}
+		counts = append(counts, htmlFindingCount{Name: f.name, Meaning: f.meaning, Accounts: n[f.name]})
+	}
+	var other []string
+	for f := range n {
+		if !known[f] {
+			other = append(other, f)
+		}
+	}
+	slices.Sort(other)
+	for _, f := range other {
+		counts = append(counts, htmlFindingCount{Name: Sanitize(f), Meaning: "A finding this version of the report does not describe.", Accounts: n[f]})
+	}
+	for _, c := range counts {
+		if c.Accounts > 0 {
+			filter = append(filter, c.Name)
+		}
+	}
+	return counts, filter
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartWidth      = 880
+	chartLabelWidth = 250
+	chartBarMax     = 400
+	chartBarHeight  = 18
+	chartRowHeight  = 26
+	chartLabelRunes = 38
+	// A chart of hundreds of OUs would bury the page: it shows those with
+	// the most accounts with findings, and the table has the rest.
+	chartMaxBars = 25
+)
+
+// newHTMLChart draws one bar per OU path: its accounts split into those
+// with findings, those that could not be read, the clean ones and the
+// skipped ones. OUs with the most accounts with findings come first.
+func newHTMLChart(rows []htmlRow) htmlChart {
+	type ou struct {
+		path                          string
+		findings, gap, clean, skipped int
+		total, findingCount           int
+	}
+	byPath := map[string]*ou{}
+	for i := range rows {
+		r := &rows[i]
+		o := byPath[r.OU]
+		if o == nil {
+			o = &ou{path: r.OU}
+			byPath[r.OU] = o
+		}
+		o.total++
+		o.findingCount += len(r.Findings)
+		switch {
+		case len(r.Findings) > 0:
+			o.findings++
+		case r.Gap:
+			o.gap++
+		case r.Group == groupSkipped:
+			o.skipped++
+		default:
+			o.clean++
+		}
+	}
+	ous := make([]*ou, 0, len(byPath))
+	for _, o := range byPath {
+		ous = append(ous, o)
+	}
+	slices.SortFunc(ous, func(a, b *ou) int {
+		return cmp.Or(cmp.Compare(b.findings, a.findings), cmp.Compare(a.path, b.path))
+	})
+	var c htmlChart
+	if len(ous) > chartMaxBars {
+		accounts, withFindings := 0, 0
+		for _, o := range ous[chartMaxBars:] {
+			accounts += o.total
+			withFindings += o.findings
+		}
+		more := "OUs"
+		if len(ous)-chartMaxBars == 1 {
+			more = "OU"
+		}
+		c.More = fmt.Sprintf("%d more %s (%s, %d with findings) not drawn: the table lists every account.",
+			len(ous)-chartMaxBars, more, pluralize(accounts, "account", "accounts"), withFindings)
+		ous = ous[:chartMaxBars]
+	}
+	widest := 1
+	for _, o := range ous {
+		widest = max(widest, o.total)
+	}
+
+	c.Width, c.Height = chartWidth, max(1, len(ous))*chartRowHeight+6
+	for i, o := range ous {
+		y := 4 + i*chartRowHeight
+		b := htmlBar{
+			Y: y, TextY: y + chartBarHeight - 5, LabelX: chartLabelWidth - 8,
+			Label: shortenLeft(o.path, chartLabelRunes), Path: o.path,
+			Note: fmt.Sprintf("%d of %d with findings · %s", o.findings, o.total, pluralize(o.findingCount, "finding", "findings")),
+		}
+		// Segments end at the rounded running total, so that a bar's
+		// length is its OU's share of the widest however it is split.
+		x, done := chartLabelWidth, 0
+		for _, s := range []struct {
+			n            int
+			class, title string
+		}{
+			{o.findings, "b-findings", "with findings"},
+			{o.gap, "b-gap", "not scanned (error or interrupted)"},
+			{o.clean, "b-clean", "without findings"},
+			{o.skipped, "b-skipped", "skipped (not active)"},
+		} {
+			if s.n == 0 {
+				continue
+			}
+			done += s.n
+			end := max(x+2, chartLabelWidth+done*chartBarMax/widest)
+			b.Segments = append(b.Segments, htmlSegment{X: x, Width: end - x, Class: s.class,
+				Title: fmt.Sprintf("%s: %s %s", o.path, pluralize(s.n, "account", "accounts"), s.title)})
+			x = end
+		}
+		b.NoteX = x + 8
+		c.Bars = append(c.Bars, b)
+	}
+	return c
+}
+
+// shortenLeft keeps the end of a long OU path, the part that names the OU,
+// behind an ellipsis; the full path is in the bar's tooltip and the table.
+func shortenLeft(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return "…" + string(r[len(r)-(n-1):])
+}
