@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -349,7 +350,9 @@ func (s *scanner) getSummary(ctx context.Context, creds aws.CredentialsProvider)
 func fillSummary(row *Row, m map[string]int32) {
 	row.Summary = make(map[string]int32, len(m))
 	for k, v := range m {
-		row.Summary[k] = v
+		// Every account has the same few dozen keys: one copy of each
+		// instead of one per account keeps a 10,000-account scan small.
+		row.Summary[unique.Make(k).Value()] = v
 	}
 	flag := func(key string) *bool {
 		v, ok := m[key]
