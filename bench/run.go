@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim"
+)
+
+// Exit codes.
+const (
+	exitPass  = 0
+	exitFail  = 1 // a target failed
+	exitUsage = 2
+	exitError = 3 // the harness could not measure
+)
+
+type options struct {
+	families []string
+	out      string
+	verbose  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var which string
+	o := &options{}
+	fs.StringVar(&which, "scenario", "all", "`families` to run, comma-separated: all, sts, discovery, storm")
+	fs.StringVar(&o.out, "out", "", "also write each result as a JSON line to `file`")
+	fs.BoolVar(&o.verbose, "v", false, "show orgscan's and awssim's stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm] [-out FILE] [-v]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	known := []string{}
+	for _, s := range scenarios() {
+		if !slices.Contains(known, s.family()) {
+			known = append(known, s.family())
+		}
+	}
+	for _, f := range strings.Split(which, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "all":
+			o.families = known
+		case slices.Contains(known, f):
+			if !slices.Contains(o.families, f) {
+				o.families = append(o.families, f)
+			}
+		default:
+			return nil, fmt.Errorf("-scenario %q: want all or one of %s", f, strings.Join(known, ", "))
+		}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return exitUsage
+	}
+	var jsonOut *json.Encoder
+	if o.out != "" {
+		f, err := os.Create(o.out)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: -out: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		jsonOut = json.NewEncoder(f)
+	}
+
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return exitError
+	}
+	dir, err := os.MkdirTemp("", "orgscan-bench-")
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return exitError
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintln(stderr, "bench: building orgscan and awssim")
+	bins, err := build(ctx, root, dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return exitError
+	}
+
+	code := exitPass
+	done := map[string]*result{}
+	for _, s := range scenarios() {
+		if !slices.Contains(o.families, s.family()) {
+			continue
+		}
+		fmt.Fprintf(stderr, "bench: %s: %s\n", s.name, s.what)
+		res, err := measure(ctx, bins, s, filepath.Join(dir, s.name+".ndjson"))
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %s: %v\n", s.name, err)
+			if res == nil || ctx.Err() != nil {
+				return exitError
+			}
+		}
+		res.evaluate(done[s.rssBaseline])
+		done[s.name] = res
+		fmt.Fprintln(stdout, res.line())
+		if o.verbose || !res.pass() {
+			if res.simStderr != "" {
+				fmt.Fprintf(stderr, "--- awssim stderr (%s)\n%s", s.name, res.simStderr)
+			}
+			if res.scan.stderr != "" {
+				fmt.Fprintf(stderr, "--- orgscan stderr (%s)\n%s", s.name, res.scan.stderr)
+			}
+		}
+		if jsonOut != nil {
+			if err := jsonOut.Encode(res.record()); err != nil {
+				fmt.Fprintf(stderr, "bench: -out: %v\n", err)
+				return exitError
+			}
+		}
+		if !res.pass() {
+			code = exitFail
+		}
+	}
+	return code
+}
+
+// result is one scenario's measurements and verdict.
+type result struct {
+	s         scenario
+	bound     bound
+	discovery int // Organizations calls the organization's shape needs
+	scan      scanRun
+	sim       usage
+	simStderr string
+	others    time.Duration // CPU the rest of the machine used meanwhile
+	othersOK  bool
+	stats     awssim.Stats
+	failures  []string
+	// rssGrowth is the peak RSS above the baseline run's, and rssAllowance
+	// what the additional requests in flight may cost; both zero without a
+	// baseline.
+	rssGrowth, rssAllowance int64
+}
+
+// measure runs one scenario end to end. It returns a result whenever the
+// scan ran, even if something after it failed.
+func measure(ctx context.Context, bins binaries, s scenario, out string) (*result, error) {
+	fx := awssim.Generate(s.generate())
+	r := &result{s: s, discovery: discoveryCalls(fx)}
+	r.bound = lowerBound(s, r.discovery)
+
+	sim, err := startSimulator(ctx, bins.awssim, s.simArgs())
+	if err != nil {
+		return nil, err
+	}
+	defer sim.stop()
+	busy0, ok0 := machineBusy()
+	r.scan, err = runScan(ctx, bins.orgscan, s.scanArgs(sim.endpoint, out), sim, out, maxWall)
+	busy1, ok1 := machineBusy()
+	if err != nil {
+		r.failures = append(r.failures, err.Error())
+	}
+	st, serr := sim.stats(ctx)
+	sim.stop()
+	r.stats, r.sim, r.simStderr = st, sim.usage, sim.stderr.String()
+	if ok0 && ok1 {
+		r.others = max(0, busy1-busy0-r.scan.usage.cpu-r.sim.cpu)
+		r.othersOK = true
+	}
+	if serr != nil {
+		r.failures = append(r.failures, serr.Error())
+	}
+	if err == nil {
+		rows, rerr := countRows(out)
+		if rerr != nil {
+			r.failures = append(r.failures, rerr.Error())
+		}
+		r.scan.rows = rows
+	}
+	return r, errors.Join(err, serr)
+}
+
+// evaluate checks the targets; baseline is the run whose memory this one is
+// compared with (nil when there is none or it was not run).
+func (r *result) evaluate(baseline *result) {
+	s, sc := r.s, r.scan
+	if sc.exitCode != 0 {
+		r.failures = append(r.failures, fmt.Sprintf("orgscan exited %d", sc.exitCode))
+	}
+	if sc.wall >= maxWall {
+		r.failures = append(r.failures, fmt.Sprintf("wall %s ≥ %s", sc.wall.Round(time.Second), maxWall))
+	}
+	if ratio := r.ratio(); ratio > s.maxRatio {
+		r.failures = append(r.failures, fmt.Sprintf("ratio %.2f > %.2f", ratio, s.maxRatio))
+	}
+	rows := sc.rows
+	if rows.errors > 0 || rows.notScanned > 0 {
+		r.failures = append(r.failures, fmt.Sprintf("%d error and %d not-scanned rows", rows.errors, rows.notScanned))
+	}
+	if rows.total != s.accounts {
+		r.failures = append(r.failures, fmt.Sprintf("%d rows for %d accounts", rows.total, s.accounts))
+	}
+	if !sc.usage.measured {
+		r.failures = append(r.failures, "memory and CPU not measured (no rusage on this platform)")
+		return
+	}
+	if per := r.cpuPerAccount(); per > maxCPUPerAccount {
+		r.failures = append(r.failures, fmt.Sprintf("CPU %.2fms/account > %s", ms(per), maxCPUPerAccount))
+	}
+	// The memory target is 100 MiB at scenario 1's concurrency, plus what
+	// the additional requests in flight cost at a higher one.
+	if baseline == nil || !baseline.scan.usage.measured {
+		if sc.usage.maxRSS > maxRSSBytes {
+			r.failures = append(r.failures, fmt.Sprintf("peak RSS %s > %s", mb(sc.usage.maxRSS), mb(maxRSSBytes)))
+		}
+		return
+	}
+	more := s.concurrency - baseline.s.concurrency
+	r.rssGrowth = sc.usage.maxRSS - baseline.scan.usage.maxRSS
+	r.rssAllowance = int64(more) * inFlightAllowance
+	if r.rssGrowth > r.rssAllowance {
+		r.failures = append(r.failures, fmt.Sprintf("peak RSS grew %s from --concurrency %d to %d, more than %s for %d more requests in flight",
+			mb(r.rssGrowth), baseline.s.concurrency, s.concurrency, mb(r.rssAllowance), more))
+	}
+}
+
+func (r *result) pass() bool { return len(r.failures) == 0 }
+
+func (r *result) ratio() float64 {
+	if r.bound.total <= 0 {
+		return 0
+	}
+	return r.scan.wall.Seconds() / r.bound.total.Seconds()
+}
+
+func (r *result) cpuPerAccount() time.Duration {
+	return r.scan.usage.cpu / time.Duration(max(r.s.accounts, 1))
+}
+
+// line is the one result line of a scenario.
+func (r *result) line() string {
+	sc := r.scan
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-9s accounts=%d conc=%d access=%s wall=%.2fs bound=%s ratio=%.2f/%.2f rss=%s",
+		r.s.name, r.s.accounts, r.s.concurrency, r.s.access, sc.wall.Seconds(), r.bound, r.ratio(), r.s.maxRatio, mb(sc.usage.maxRSS))
+	if r.rssAllowance > 0 {
+		fmt.Fprintf(&b, "(%+.1fMiB/%.1fMiB-allowed)", float64(r.rssGrowth)/(1<<20), float64(r.rssAllowance)/(1<<20))
+	}
+	fmt.Fprintf(&b, " cpu=%.2fs(%.2fms/acct)", sc.usage.cpu.Seconds(), ms(r.cpuPerAccount()))
+	fmt.Fprintf(&b, " requests[%s] throttled=%d errors=%d", r.requests(), r.stats.Total("").Throttled, sc.rows.errors+sc.rows.notScanned)
+	if !sc.rows.firstRow.IsZero() {
+		fmt.Fprintf(&b, " rows@%.1f-%.1fs", sc.rows.firstRow.Sub(sc.started).Seconds(), sc.rows.lastRow.Sub(sc.started).Seconds())
+	}
+	fmt.Fprintf(&b, " orgs-calls=%d/%d sim-cpu=%.1fs", r.stats.Total("organizations").Requests, r.discovery, r.sim.cpu.Seconds())
+	if r.othersOK {
+		fmt.Fprintf(&b, " others-cpu=%.1fs", r.others.Seconds())
+	}
+	if r.pass() {
+		b.WriteString(" PASS")
+	} else {
+		b.WriteString(" FAIL: " + strings.Join(r.failures, "; "))
+	}
+	return b.String()
+}
+
+// requests lists the simulator's counters as op=requests, with /thrN when
+// N of them were throttled.
+func (r *result) requests() string {
+	keys := make([]string, 0, len(r.stats.Operations))
+	for k := range r.stats.Operations {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		op := r.stats.Operations[k]
+		p := fmt.Sprintf("%s=%d", k, op.Requests)
+		if op.Throttled > 0 {
+			p += fmt.Sprintf("/thr%d", op.Throttled)
+		}
+		if op.Failed > 0 {
+			p += fmt.Sprintf("/fail%d", op.Failed)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " ")
+}
+
+// record is a result as -out writes it, for scripts.
+type record struct {
+	Scenario        string                    `json:"scenario"`
+	Accounts        int                       `json:"accounts"`
+	Concurrency     int                       `json:"concurrency"`
+	Access          string                    `json:"access"`
+	WallSeconds     float64                   `json:"wall_seconds"`
+	BoundSeconds    float64                   `json:"bound_seconds"`
+	BoundBinding    string                    `json:"bound_binding"`
+	BoundTerms      map[string]float64        `json:"bound_terms_seconds"`
+	Ratio           float64                   `json:"ratio"`
+	MaxRatio        float64                   `json:"max_ratio"`
+	PeakRSSBytes    int64                     `json:"peak_rss_bytes"`
+	RSSGrowthBytes  *int64                    `json:"peak_rss_growth_bytes"`
+	RSSAllowedBytes *int64                    `json:"peak_rss_growth_allowed_bytes"`
+	CPUSeconds      float64                   `json:"cpu_seconds"`
+	CPUMsPerAccount float64                   `json:"cpu_ms_per_account"`
+	SimCPUSeconds   float64                   `json:"awssim_cpu_seconds"`
+	OthersCPU       *float64                  `json:"other_processes_cpu_seconds"`
+	DiscoveryCalls  int                       `json:"discovery_calls_modelled"`
+	Operations      map[string]awssim.OpStats `json:"operations"`
+	Rows            int                       `json:"rows"`
+	ErrorRows       int                       `json:"error_rows"`
+	NotScannedRows  int                       `json:"not_scanned_rows"`
+	ErrorSample     string                    `json:"error_sample,omitempty"`
+	ExitCode        int                       `json:"orgscan_exit_code"`
+	Pass            bool                      `json:"pass"`
+	Failures        []string                  `json:"failures"`
+}
+
+func (r *result) record() record {
+	terms := map[string]float64{}
+	for k, v := range r.bound.terms {
+		terms[k] = v.Seconds()
+	}
+	rec := record{
+		Scenario: r.s.name, Accounts: r.s.accounts, Concurrency: r.s.concurrency, Access: r.s.access,
+		WallSeconds: r.scan.wall.Seconds(), BoundSeconds: r.bound.total.Seconds(), BoundBinding: r.bound.binding, BoundTerms: terms,
+		Ratio: r.ratio(), MaxRatio: r.s.maxRatio,
+		PeakRSSBytes: r.scan.usage.maxRSS, CPUSeconds: r.scan.usage.cpu.Seconds(), CPUMsPerAccount: ms(r.cpuPerAccount()),
+		SimCPUSeconds: r.sim.cpu.Seconds(), DiscoveryCalls: r.discovery, Operations: r.stats.Operations,
+		Rows: r.scan.rows.total, ErrorRows: r.scan.rows.errors, NotScannedRows: r.scan.rows.notScanned, ErrorSample: r.scan.rows.errorSample,
+		ExitCode: r.scan.exitCode, Pass: r.pass(), Failures: r.failures,
+	}
+	if rec.Failures == nil {
+		rec.Failures = []string{}
+	}
+	if r.othersOK {
+		v := r.others.Seconds()
+		rec.OthersCPU = &v
+	}
+	if r.rssAllowance > 0 {
+		rec.RSSGrowthBytes, rec.RSSAllowedBytes = &r.rssGrowth, &r.rssAllowance
+	}
+	return rec
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
