@@ -1,7 +1,9 @@
 package scan_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -309,6 +312,63 @@ func TestEveryListedAccountAppearsExactlyOnce(t *testing.T) {
 			if c.Scanned+c.Skipped+c.Errors+c.NotScanned != c.Listed {
 				t.Errorf("counts do not add up: %+v", c)
 			}
+			checkEveryFormat(t, fx, &scan.Report{Scan: scan.Meta{Counts: c}, Accounts: res.Rows})
 		})
+	}
+}
+
+// checkEveryFormat renders the report in each line-per-account format and
+// checks that every account is on exactly one line, and that the JSON
+// document's counts add up.
+func checkEveryFormat(t *testing.T, fx *awssim.Fixture, rep *scan.Report) {
+	t.Helper()
+	for _, format := range []string{output.FormatTable, output.FormatCSV, output.FormatJSON, output.FormatNDJSON} {
+		var buf bytes.Buffer
+		w, err := output.New(format, &buf, output.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rep.Accounts {
+			if err := w.WriteRow(&rep.Accounts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(rep); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		ids := map[string]int{}
+		if format == output.FormatJSON {
+			var doc struct {
+				Scan struct {
+					Counts scan.Counts `json:"counts"`
+				} `json:"scan"`
+				Accounts []struct {
+					ID string `json:"account_id"`
+				} `json:"accounts"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatalf("json: %v", err)
+			}
+			for _, a := range doc.Accounts {
+				ids[a.ID]++
+			}
+			k := doc.Scan.Counts
+			if k.Scanned+k.Skipped+k.Errors+k.NotScanned != k.Listed || k.Listed != len(doc.Accounts) {
+				t.Errorf("json counts %+v do not add up to %d accounts", k, len(doc.Accounts))
+			}
+		} else {
+			// The account id leads every line: before the first space in
+			// the table, the first comma in CSV, as the first field in NDJSON.
+			sep := map[string]string{output.FormatTable: " ", output.FormatCSV: ",", output.FormatNDJSON: `"`}[format]
+			for _, line := range strings.Split(buf.String(), "\n") {
+				id, _, _ := strings.Cut(strings.TrimPrefix(line, `{"account_id":"`), sep)
+				ids[id]++
+			}
+		}
+		for _, a := range fx.Accounts {
+			if ids[a.ID] != 1 {
+				t.Errorf("%s: account %s appears %d times", format, a.ID, ids[a.ID])
+			}
+		}
 	}
 }
