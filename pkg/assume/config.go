@@ -122,12 +122,11 @@ func Identify(ctx context.Context, api IdentityGetter) (Caller, error) {
 func credentialHint(err error) string {
 	msg := err.Error()
 	switch {
+	case strings.Contains(msg, "SSO token"), strings.Contains(msg, "SSO session"):
+		return "; the SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)"
 	case strings.Contains(msg, "failed to refresh cached credentials, no EC2 IMDS role found"),
 		strings.Contains(msg, "no valid credential sources"),
 		strings.Contains(msg, "failed to retrieve credentials"):
-		if strings.Contains(msg, "sso") || strings.Contains(msg, "SSO") {
-			return "; the SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)"
-		}
 		return "; no AWS credentials were found: set AWS_PROFILE or --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	case strings.Contains(msg, "ExpiredToken"):
 		return "; the caller's session has expired: refresh your credentials (for SSO, run `aws sso login`)"
