@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ const (
 type options struct {
 	families []string
 	out      string
+	keep     string
 	verbose  bool
 }
 
@@ -37,9 +39,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs.StringVar(&which, "scenario", "all", "`families` to run, comma-separated: all, sts, discovery, storm")
 	fs.StringVar(&o.out, "out", "", "also write each result as a JSON line to `file`")
+	fs.StringVar(&o.keep, "keep", "", "keep each scenario's NDJSON report in `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "show orgscan's and awssim's stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm] [-out FILE] [-v]")
+		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm] [-out FILE] [-keep DIR] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,15 +82,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return exitUsage
 	}
-	var jsonOut *json.Encoder
+	// -out is rewritten after every scenario, so that an interrupted run
+	// keeps what it measured.
+	var records bytes.Buffer
+	saveRecord := func(r *result) error {
+		if o.out == "" {
+			return nil
+		}
+		if err := json.NewEncoder(&records).Encode(r.record()); err != nil {
+			return err
+		}
+		return os.WriteFile(o.out, records.Bytes(), 0o644)
+	}
+	if o.keep != "" {
+		if err := os.MkdirAll(o.keep, 0o755); err != nil {
+			fmt.Fprintf(stderr, "bench: -keep: %v\n", err)
+			return exitUsage
+		}
+	}
 	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
+		if err := os.WriteFile(o.out, nil, 0o644); err != nil {
 			fmt.Fprintf(stderr, "bench: -out: %v\n", err)
 			return exitUsage
 		}
-		defer f.Close()
-		jsonOut = json.NewEncoder(f)
 	}
 
 	root, err := moduleRoot(ctx)
@@ -115,7 +132,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stderr, "bench: %s: %s\n", s.name, s.what)
-		res, err := measure(ctx, bins, s, filepath.Join(dir, s.name+".ndjson"))
+		reports := dir
+		if o.keep != "" {
+			reports = o.keep
+		}
+		res, err := measure(ctx, bins, s, filepath.Join(reports, s.name+".ndjson"))
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %s: %v\n", s.name, err)
 			if res == nil || ctx.Err() != nil {
@@ -133,11 +154,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "--- orgscan stderr (%s)\n%s", s.name, res.scan.stderr)
 			}
 		}
-		if jsonOut != nil {
-			if err := jsonOut.Encode(res.record()); err != nil {
-				fmt.Fprintf(stderr, "bench: -out: %v\n", err)
-				return exitError
-			}
+		if err := saveRecord(res); err != nil {
+			fmt.Fprintf(stderr, "bench: -out: %v\n", err)
+			return exitError
 		}
 		if !res.pass() {
 			code = exitFail
