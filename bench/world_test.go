@@ -16,7 +16,8 @@ import (
 )
 
 // world is an in-process simulator serving a generated organization, and
-// the real SDK clients, wired as orgscan wires them, pointed at it.
+// the real SDK clients, wired as orgscan wires them (STS and Organizations
+// paced), pointed at it.
 type world struct {
 	srv    *awssim.Server
 	fx     *awssim.Fixture
@@ -44,7 +45,13 @@ func newWorld(tb testing.TB, g awssim.GenerateOptions, opts awssim.Options, conc
 	if err != nil {
 		tb.Fatalf("load the SDK configuration: %v", err)
 	}
-	w := &world{srv: srv, fx: fx, orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
+	w := &world{
+		srv:  srv,
+		fx:   fx,
+		orgs: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = assume.NewPacedRetryer() }),
+		iam:  iam.NewFromConfig(cfg),
+		sts:  sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = assume.NewPacedRetryer() }),
+	}
 	w.caller, err = assume.Identify(ctx, w.sts)
 	if err != nil {
 		tb.Fatalf("identify the caller: %v", err)

@@ -61,6 +61,10 @@ type Server struct {
 	randMu sync.Mutex
 	rand   *rand.Rand
 
+	// ops are the operation tables by service, built once: IAM's alone has
+	// every action of the API model.
+	ops map[string]map[string]op
+
 	// mu guards the mutable world: issued credentials, reports, objects.
 	mu        sync.RWMutex
 	world     *world
@@ -119,6 +123,11 @@ func New(opts Options) (*Server, error) {
 		rand:   rand.New(rand.NewSource(opts.Seed)),
 		world:  newWorld(opts.Fixture),
 		closed: make(chan struct{}),
+	}
+	s.ops = map[string]map[string]op{
+		"organizations": s.organizationsOps(),
+		"sts":           s.stsOps(),
+		"iam":           s.iamOps(),
 	}
 	return s, nil
 }
@@ -298,15 +307,7 @@ func (s *Server) operationName(c *call) string {
 }
 
 func (s *Server) operations(service string) map[string]op {
-	switch service {
-	case "organizations":
-		return s.organizationsOps()
-	case "sts":
-		return s.stsOps()
-	case "iam":
-		return s.iamOps()
-	}
-	return nil
+	return s.ops[service]
 }
 
 func unknownOperation(service, name string) *apiError {

@@ -97,9 +97,11 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		return exitFatal, err
 	}
 	r.cfg = cfg
-	stsClient := sts.NewFromConfig(cfg)
+	// STS and Organizations throttle per calling account: their clients
+	// pace their attempts once throttled. IAM throttles per target account.
+	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = assume.NewPacedRetryer() })
 	iamClient := iam.NewFromConfig(cfg)
-	orgClient := organizations.NewFromConfig(cfg)
+	orgClient := organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = assume.NewPacedRetryer() })
 
 	caller, err := assume.Identify(sigCtx, stsClient)
 	if err != nil {

@@ -1,6 +1,7 @@
 package assume
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -34,9 +35,20 @@ func NewRetryer() aws.Retryer {
 	return &boundedRetryer{RetryerV2: std}
 }
 
+// NewPacedRetryer is NewRetryer for a client whose quota is per calling
+// account (STS, Organizations): once throttled, its attempts share one
+// paced schedule (see pacer). IAM's quota is per target account, so its
+// client keeps NewRetryer: one account's throttles must not slow the others.
+func NewPacedRetryer() aws.Retryer {
+	r := NewRetryer().(*boundedRetryer)
+	r.pace = newPacer(time.Now)
+	return r
+}
+
 // boundedRetryer caps the attempts of non-throttling errors.
 type boundedRetryer struct {
 	aws.RetryerV2
+	pace *pacer // nil: every caller backs off on its own
 }
 
 func (r *boundedRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
@@ -44,7 +56,34 @@ func (r *boundedRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 		// Returning the operation's error stops the retry loop with it.
 		return 0, err
 	}
+	if r.pace != nil && isThrottle(err) && r.pace.paced() {
+		// The schedule spaces the retry; a backoff on top would idle the quota.
+		return 0, nil
+	}
 	return r.RetryerV2.RetryDelay(attempt, err)
+}
+
+// GetAttemptToken waits for the attempt's slot when the client is paced.
+func (r *boundedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if r.pace == nil {
+		return r.RetryerV2.GetAttemptToken(ctx)
+	}
+	if err := r.pace.wait(ctx); err != nil {
+		return nil, err
+	}
+	release, err := r.RetryerV2.GetAttemptToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(opErr error) error {
+		switch {
+		case opErr == nil:
+			r.pace.done(false)
+		case isThrottle(opErr):
+			r.pace.done(true)
+		}
+		return release(opErr)
+	}, nil
 }
 
 func isThrottle(err error) bool {
