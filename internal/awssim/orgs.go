@@ -320,12 +320,9 @@ func (s *Server) describeOrganization(c *call) (any, error) {
 
 func (s *Server) listRoots(c *call) (any, error) {
 	var req pageRequest
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	w := s.world
@@ -345,15 +342,21 @@ type parentPageRequest struct {
 	pageRequest
 }
 
+// readRequest decodes a read operation's request and checks that the
+// caller may read the organization. The caller holds s.mu for reading.
+func (s *Server) readRequest(c *call, req any) error {
+	if err := c.decodeJSON(req); err != nil {
+		return err
+	}
+	return s.authorizeOrganizations(c, false)
+}
+
 // childPage answers the common part of the ...ForParent operations: it
 // decodes and authorizes the request and cuts one page of the parent's
 // children. The caller holds s.mu for reading.
 func (s *Server) childPage(c *call, children map[string][]string) ([]string, *string, error) {
 	var req parentPageRequest
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, nil, err
-	}
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, nil, err
 	}
 	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
@@ -412,12 +415,9 @@ func (s *Server) listAccountsForParent(c *call) (any, error) {
 
 func (s *Server) listAccounts(c *call) (any, error) {
 	var req pageRequest
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	w := s.world
@@ -432,12 +432,9 @@ func (s *Server) describeAccount(c *call) (any, error) {
 	var req struct {
 		AccountID string `json:"AccountId"`
 	}
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	if err := requireID("AccountId", req.AccountID, accountIDPattern.MatchString); err != nil {
@@ -457,12 +454,9 @@ func (s *Server) listParents(c *call) (any, error) {
 		ChildID string `json:"ChildId"`
 		pageRequest
 	}
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	if err := requireID("ChildId", req.ChildID, isChildID); err != nil {
@@ -497,12 +491,9 @@ func (s *Server) listTagsForResource(c *call) (any, error) {
 		ResourceID string  `json:"ResourceId"`
 		NextToken  *string `json:"NextToken"`
 	}
-	if err := c.decodeJSON(&req); err != nil {
-		return nil, err
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if err := s.authorizeOrganizations(c, false); err != nil {
+	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	if err := requireID("ResourceId", req.ResourceID, isTaggableID); err != nil {
