@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgscan/orgscan/internal/awssim"
 	"github.com/orgscan/orgscan/pkg/assume"
@@ -15,53 +11,6 @@ import (
 
 // These tests check the structure behind the benchmark's figures, without
 // timing anything: a slow machine makes them slower, never wrong.
-
-func TestScanningOverlapsDiscovery(t *testing.T) {
-	t.Parallel()
-	// One OU of 100 accounts is five pages; at 8 Organizations calls a
-	// second, the last page comes at least half a second after the first.
-	w := newWorld(t, organization(101, 1, 1), awssim.Options{OrgsRate: 8, OrgsBurst: 1}, 8)
-	cfg := w.config(assume.MethodAssumeRole, 8)
-	var scanned atomic.Int64
-	pages := &pageWatch{OrganizationsAPI: w.orgs, scanned: &scanned}
-	cfg.Orgs = pages
-	cfg.OnRow = func(*scan.Row) error {
-		scanned.Add(1)
-		return nil
-	}
-	res := w.run(t, cfg)
-
-	total := int64(len(w.fx.Accounts))
-	if got := int64(len(res.Rows)); got != total {
-		t.Fatalf("got %d rows, want one per account (%d)", got, total)
-	}
-	// Scanning waits for nothing but the page an account is on: the first
-	// four pages (81 accounts with the management account) have long been
-	// scanned when the fifth arrives. Half of them is a margin for a slow
-	// machine, and still fails a scan that waits for discovery to end.
-	if got := pages.scannedAtLastPage.Load(); got < total/2 {
-		t.Errorf("%d of %d accounts were scanned when discovery got its last page; want at least half", got, total)
-	}
-	if n := pages.calls.Load(); n != 6 {
-		t.Errorf("%d ListAccountsForParent pages, want 6 (the root's and five of the OU's)", n)
-	}
-}
-
-// pageWatch passes discovery's calls to the real client and notes how many
-// accounts had been scanned when each page of accounts came back.
-type pageWatch struct {
-	scan.OrganizationsAPI
-	scanned           *atomic.Int64
-	calls             atomic.Int64
-	scannedAtLastPage atomic.Int64
-}
-
-func (p *pageWatch) ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error) {
-	out, err := p.OrganizationsAPI.ListAccountsForParent(ctx, in, optFns...)
-	p.calls.Add(1)
-	p.scannedAtLastPage.Store(p.scanned.Load())
-	return out, err
-}
 
 func TestOneAssumeAndOneSummaryPerAccount(t *testing.T) {
 	t.Parallel()

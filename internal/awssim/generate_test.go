@@ -181,20 +181,14 @@ func TestGenerateOptionsValidate(t *testing.T) {
 	}
 }
 
-func TestGenerateTenThousandAccountsQuickly(t *testing.T) {
+// TestGenerateTenThousandAccounts checks the shape of a large generated
+// organization; BenchmarkGenerate10000 measures how fast it is made.
+func TestGenerateTenThousandAccounts(t *testing.T) {
 	opts := GenerateOptions{Seed: 1, Accounts: 10_000, OUDepth: 3, OUWidth: 4, RootKeys: 0.05, NoMFA: 0.1, Passwords: 0.2, MissingRole: 0.02, Inactive: 0.01}
-	// The best of three runs, so that a busy machine does not fail the test.
-	var fx *Fixture
-	elapsed := time.Hour
-	for range 3 {
-		start := time.Now()
-		fx = Generate(opts)
-		elapsed = min(elapsed, time.Since(start))
+	fx := Generate(opts)
+	if err := fx.Validate(); err != nil {
+		t.Fatalf("generated fixture is invalid: %v", err)
 	}
-	if elapsed > time.Second {
-		t.Fatalf("generating 10,000 accounts took %v, want under 1s", elapsed)
-	}
-	t.Logf("generated %d accounts in %d OUs in %v", len(fx.Accounts), len(fx.Organization.OUs), elapsed)
 	perParent := map[string]int{}
 	for _, a := range fx.Accounts {
 		perParent[a.Parent]++

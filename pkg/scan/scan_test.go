@@ -9,10 +9,11 @@ import (
 	"math/rand"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/orgscan/orgscan/internal/awssim"
 	"github.com/orgscan/orgscan/pkg/output"
@@ -209,35 +210,65 @@ func TestExternalIDIsSentAndChecked(t *testing.T) {
 	}
 }
 
+// TestScanningStartsBeforeDiscoveryEnds holds back each page of accounts
+// until every account of the pages before it has its row. A scan that
+// streams passes at any machine speed; one that waits for discovery to end
+// can never satisfy the gate, and the test fails when the gate gives up.
 func TestScanningStartsBeforeDiscoveryEnds(t *testing.T) {
-	fx := awssim.Generate(awssim.GenerateOptions{Seed: 3, Accounts: 100})
-	// Organizations at 10 requests per second: five pages take half a
-	// second, far longer than a scan of the first account.
-	w := newWorld(t, fx, awssim.Options{OrgsRate: 10, OrgsBurst: 2})
+	fx := awssim.Generate(awssim.GenerateOptions{Seed: 3, Accounts: 101, OUDepth: 1, OUWidth: 1})
+	w := newWorld(t, fx, awssim.Options{})
 	cfg := w.config()
-	var discovered, rowsBeforeLastAccount atomic.Int64
-	var mu sync.Mutex
-	var rowsSoFar int64
+	gate := &pageGate{OrganizationsAPI: w.orgs, patience: 20 * time.Second}
+	cfg.Orgs = gate
 	cfg.OnRow = func(*scan.Row) error {
-		mu.Lock()
-		rowsSoFar++
-		mu.Unlock()
+		gate.rows.Add(1)
 		return nil
 	}
-	cfg.OnAccount = func() {
-		if discovered.Add(1) == 100 {
-			mu.Lock()
-			rowsBeforeLastAccount.Store(rowsSoFar)
-			mu.Unlock()
+	res := w.run(t, cfg)
+	if len(res.Rows) != 101 {
+		t.Fatalf("got %d rows, want 101", len(res.Rows))
+	}
+	if gate.gaveUp.Load() {
+		t.Fatal("a page of accounts was held back and no earlier account got its row: scanning waited for discovery")
+	}
+	// The root's page (the management account) and five of the OU's: the
+	// gate was really in the way of a streaming scan several times.
+	if n := gate.pages.Load(); n != 6 {
+		t.Errorf("%d pages of accounts, want 6", n)
+	}
+}
+
+// pageGate passes discovery's calls to the real client, but answers a
+// ListAccountsForParent call only once every account already delivered has
+// its row, or after patience has run out.
+type pageGate struct {
+	scan.OrganizationsAPI
+	patience  time.Duration
+	rows      atomic.Int64
+	delivered atomic.Int64
+	pages     atomic.Int64
+	gaveUp    atomic.Bool
+}
+
+func (g *pageGate) ListAccountsForParent(ctx context.Context, in *organizations.ListAccountsForParentInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error) {
+	deadline := time.Now().Add(g.patience)
+	for g.rows.Load() < g.delivered.Load() && !g.gaveUp.Load() {
+		if time.Now().After(deadline) {
+			g.gaveUp.Store(true)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
 		}
 	}
-	res := w.run(t, cfg)
-	if len(res.Rows) != 100 {
-		t.Fatalf("got %d rows, want 100", len(res.Rows))
+	out, err := g.OrganizationsAPI.ListAccountsForParent(ctx, in, optFns...)
+	if err == nil {
+		g.pages.Add(1)
+		g.delivered.Add(int64(len(out.Accounts)))
 	}
-	if rowsBeforeLastAccount.Load() == 0 {
-		t.Fatal("no account finished before discovery delivered the last one: scanning waited for discovery")
-	}
+	return out, err
 }
 
 func TestInterruptedScanMarksUnreachedAccounts(t *testing.T) {
