@@ -166,3 +166,20 @@ func TestLatency(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxFaultBurstLetsTheSameRequestThrough(t *testing.T) {
+	srv := startServer(t, Options{ErrorRate: 1, DropRate: 0, MaxFaultBurst: 2})
+	cfg := mgmtConfig(srv)
+	cfg.RetryMaxAttempts = 1 // count each attempt here, not in the SDK
+	ctx := context.Background()
+	// Two requests taking turns: each has its own burst.
+	var identity, roots []bool
+	for range 6 {
+		identity = append(identity, callerIdentity(ctx, cfg) == nil)
+		roots = append(roots, listRoots(ctx, cfg) == nil)
+	}
+	want := []bool{false, false, true, false, false, true}
+	if !slices.Equal(identity, want) || !slices.Equal(roots, want) {
+		t.Fatalf("GetCallerIdentity got through %v and ListRoots %v, want %v for each: two faults in a row, then through", identity, roots, want)
+	}
+}

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"slices"
 	"strings"
@@ -171,16 +172,14 @@ func (s *Server) admit(w http.ResponseWriter, c *call, reqID string) bool {
 			return false
 		}
 	}
-	if s.faultsApply(c.service) {
-		if s.opts.DropRate > 0 && s.float() < s.opts.DropRate {
-			s.stats.failed(c.service, c.op, "DroppedConnection")
-			dropConnection(w)
-			return false
-		}
-		if s.opts.ErrorRate > 0 && s.float() < s.opts.ErrorRate {
-			s.fail(w, c, reqID, serverErrors[c.service])
-			return false
-		}
+	switch s.pickFault(c) {
+	case dropFault:
+		s.stats.failed(c.service, c.op, "DroppedConnection")
+		dropConnection(w)
+		return false
+	case errorFault:
+		s.fail(w, c, reqID, serverErrors[c.service])
+		return false
 	}
 	if !s.limits.allow(c.service, c.caller.AccountID, time.Now()) {
 		s.fail(w, c, reqID, throttleErrors[c.service])
@@ -195,6 +194,45 @@ func (s *Server) latency() time.Duration {
 		d += time.Duration((s.float()*2 - 1) * float64(s.opts.Jitter))
 	}
 	return max(d, 0)
+}
+
+type faultKind int
+
+const (
+	noFault faultKind = iota
+	dropFault
+	errorFault
+)
+
+// pickFault draws the request's injected fault, if any, keeping to
+// MaxFaultBurst faults in a row for the same request.
+func (s *Server) pickFault(c *call) faultKind {
+	if !s.faultsApply(c.service) {
+		return noFault
+	}
+	kind := noFault
+	switch {
+	case s.opts.DropRate > 0 && s.float() < s.opts.DropRate:
+		kind = dropFault
+	case s.opts.ErrorRate > 0 && s.float() < s.opts.ErrorRate:
+		kind = errorFault
+	}
+	if s.opts.MaxFaultBurst <= 0 {
+		return kind
+	}
+	sum := sha256.Sum256(c.body)
+	key := c.caller.AccessKeyID + "\x00" + c.op + "\x00" + c.r.URL.Path + "\x00" + string(sum[:])
+	s.burstMu.Lock()
+	defer s.burstMu.Unlock()
+	if kind == noFault || s.bursts[key] >= s.opts.MaxFaultBurst {
+		delete(s.bursts, key)
+		return noFault
+	}
+	if s.bursts == nil {
+		s.bursts = map[string]int{}
+	}
+	s.bursts[key]++
+	return kind
 }
 
 func (s *Server) faultsApply(service string) bool {

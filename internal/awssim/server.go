@@ -47,6 +47,12 @@ type Options struct {
 	// FaultServices limits ErrorRate and DropRate to these services
 	// (organizations, sts, iam, s3); empty means all.
 	FaultServices []string
+	// MaxFaultBurst, when positive, is the most faults injected in a row
+	// into the same request (caller, operation and parameters): a burst
+	// that a client retrying that many times always gets through, as it
+	// would through AWS's transient failures. Without it, a test of "5xx
+	// costs time, not rows" fails now and then by chance.
+	MaxFaultBurst int
 }
 
 // Server is a running simulator.
@@ -60,6 +66,9 @@ type Server struct {
 
 	randMu sync.Mutex
 	rand   *rand.Rand
+
+	burstMu sync.Mutex
+	bursts  map[string]int // faults in a row, by request (MaxFaultBurst)
 
 	// ops are the operation tables by service, built once: IAM's alone has
 	// every action of the API model.

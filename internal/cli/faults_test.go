@@ -88,6 +88,8 @@ func TestFaultInjection(t *testing.T) {
 		n := ticks.Add(1)
 		return time.Now().Add(time.Duration(n/7) * 16 * time.Minute)
 	}
+	// Bursts are capped below the client's five attempts (MaxFaultBurst),
+	// as AWS's transient failures are: then any error row is orgscan's.
 	tests := []struct {
 		name    string
 		fx      func() *awssim.Fixture
@@ -98,32 +100,32 @@ func TestFaultInjection(t *testing.T) {
 	}{
 		{
 			name: "bursts of 5xx on Organizations cost time, not accounts",
-			fx:   base, opts: awssim.Options{Seed: 1, ErrorRate: 0.25, FaultServices: []string{"organizations"}},
+			fx:   base, opts: awssim.Options{Seed: 1, ErrorRate: 0.25, MaxFaultBurst: 3, FaultServices: []string{"organizations"}},
 			check: wantNoErrors,
 		},
 		{
 			name: "bursts of 5xx on STS cost time, not accounts",
-			fx:   base, opts: awssim.Options{Seed: 2, ErrorRate: 0.25, FaultServices: []string{"sts"}},
+			fx:   base, opts: awssim.Options{Seed: 2, ErrorRate: 0.25, MaxFaultBurst: 3, FaultServices: []string{"sts"}},
 			check: wantNoErrors,
 		},
 		{
 			name: "bursts of 5xx on IAM cost time, not accounts",
-			fx:   base, opts: awssim.Options{Seed: 3, ErrorRate: 0.25, FaultServices: []string{"iam"}},
+			fx:   base, opts: awssim.Options{Seed: 3, ErrorRate: 0.25, MaxFaultBurst: 3, FaultServices: []string{"iam"}},
 			check: wantNoErrors,
 		},
 		{
 			name: "dropped connections on Organizations are retried",
-			fx:   base, opts: awssim.Options{Seed: 4, DropRate: 0.2, FaultServices: []string{"organizations"}},
+			fx:   base, opts: awssim.Options{Seed: 4, DropRate: 0.2, MaxFaultBurst: 3, FaultServices: []string{"organizations"}},
 			check: wantNoErrors,
 		},
 		{
 			name: "dropped connections on STS are retried",
-			fx:   base, opts: awssim.Options{Seed: 5, DropRate: 0.2, FaultServices: []string{"sts"}},
+			fx:   base, opts: awssim.Options{Seed: 5, DropRate: 0.2, MaxFaultBurst: 3, FaultServices: []string{"sts"}},
 			check: wantNoErrors,
 		},
 		{
 			name: "dropped connections on IAM are retried",
-			fx:   base, opts: awssim.Options{Seed: 6, DropRate: 0.2, FaultServices: []string{"iam"}},
+			fx:   base, opts: awssim.Options{Seed: 6, DropRate: 0.2, MaxFaultBurst: 3, FaultServices: []string{"iam"}},
 			check: wantNoErrors,
 		},
 		{
@@ -220,6 +222,11 @@ func TestFaultInjection(t *testing.T) {
 			rep := checkInvariants(t, fx, res)
 			if tc.check != nil {
 				tc.check(t, rep)
+			}
+			for _, svc := range tc.opts.FaultServices {
+				if s.srv.Stats().Total(svc).Failed == 0 {
+					t.Errorf("no fault was injected into %s: the case tested nothing", svc)
+				}
 			}
 			if tc.maxTime > 0 && elapsed > tc.maxTime {
 				t.Errorf("scan took %s, want under %s", elapsed, tc.maxTime)

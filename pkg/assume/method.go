@@ -85,9 +85,9 @@ func (m *RoleMethod) RoleARN(accountID string) string {
 	return ExpandTemplate(m.o.Template, m.o.Partition, accountID)
 }
 
-// Credentials returns a cached, self-renewing provider for the account.
+// Credentials returns a self-renewing session provider for the account.
 func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
-	return newCache(aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+	return newSession(func(ctx context.Context) (aws.Credentials, error) {
 		roleARN := m.RoleARN(accountID)
 		in := &sts.AssumeRoleInput{
 			RoleArn:         aws.String(roleARN),
@@ -104,7 +104,7 @@ func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
 			return aws.Credentials{}, &AssumeError{AccountID: accountID, Method: MethodAssumeRole, Target: roleARN, Err: err}
 		}
 		return toCredentials(out.Credentials, "AssumeRole")
-	}))
+	})
 }
 
 // RootOptions configure sts:AssumeRoot.
@@ -138,7 +138,7 @@ func (m *RootMethod) TaskPolicyARN() string {
 
 // Credentials returns a cached, self-renewing root session provider.
 func (m *RootMethod) Credentials(accountID string) aws.CredentialsProvider {
-	return newCache(aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) {
+	return newSession(func(ctx context.Context) (aws.Credentials, error) {
 		policy := m.TaskPolicyARN()
 		out, err := m.api.AssumeRoot(ctx, &sts.AssumeRootInput{
 			TargetPrincipal: aws.String(accountID),
@@ -149,12 +149,6 @@ func (m *RootMethod) Credentials(accountID string) aws.CredentialsProvider {
 			return aws.Credentials{}, &AssumeError{AccountID: accountID, Method: MethodAssumeRoot, Target: policy, Err: err}
 		}
 		return toCredentials(out.Credentials, "AssumeRoot")
-	}))
-}
-
-func newCache(p aws.CredentialsProvider) *aws.CredentialsCache {
-	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = credentialsExpiryWindow
 	})
 }
 

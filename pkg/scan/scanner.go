@@ -333,7 +333,7 @@ func (s *scanner) read(ctx context.Context, row *Row, at attempt) error {
 // getSummary calls GetAccountSummary; an expired session (the cache thought
 // it fresh, the service's clock disagrees) is renewed once, not failed.
 func (s *scanner) getSummary(ctx context.Context, creds aws.CredentialsProvider) (*iam.GetAccountSummaryOutput, error) {
-	var opts []func(*iam.Options)
+	opts := []func(*iam.Options){withSummaryProtocol}
 	if creds != nil {
 		opts = append(opts, func(o *iam.Options) { o.Credentials = creds })
 	}

@@ -1,0 +1,220 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+// documentedSummary has the layout of the example in IAM's API reference:
+// a namespaced root, one element a line, the request id at the end.
+const documentedSummary = `<GetAccountSummaryResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <GetAccountSummaryResult>
+    <SummaryMap>
+      <entry>
+        <key>Groups</key>
+        <value>31</value>
+      </entry>
+      <entry>
+        <key>GroupsQuota</key>
+        <value>50</value>
+      </entry>
+      <entry>
+        <key>AccountMFAEnabled</key>
+        <value>0</value>
+      </entry>
+      <entry>
+        <key>AccountAccessKeysPresent</key>
+        <value>1</value>
+      </entry>
+      <entry>
+        <key>AccountSigningCertificatesPresent</key>
+        <value>0</value>
+      </entry>
+      <entry>
+        <key>AccountPasswordPresent</key>
+        <value>1</value>
+      </entry>
+    </SummaryMap>
+  </GetAccountSummaryResult>
+  <ResponseMetadata>
+    <RequestId>85cb9b90-ac28-11e4-a88d-97964EXAMPLE</RequestId>
+  </ResponseMetadata>
+</GetAccountSummaryResponse>
+`
+
+// compactSummary is 34 counters on one line, as the simulator sends them.
+func compactSummary() []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	b.WriteString(`<GetAccountSummaryResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetAccountSummaryResult><SummaryMap>`)
+	for i := range 34 {
+		fmt.Fprintf(&b, "<entry><key>SomeQuotaName%02d</key><value>%d</value></entry>", i, i*100-1)
+	}
+	b.WriteString(`</SummaryMap></GetAccountSummaryResult><ResponseMetadata><RequestId>abc</RequestId></ResponseMetadata></GetAccountSummaryResponse>`)
+	return b.Bytes()
+}
+
+// canned answers every request with one body.
+type canned struct {
+	status int
+	body   []byte
+}
+
+func (c canned) Do(r *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode: c.status, Header: http.Header{"Content-Type": {"text/xml"}},
+		ContentLength: int64(len(c.body)), Body: io.NopCloser(bytes.NewReader(c.body)), Request: r,
+	}, nil
+}
+
+// decodeSummary sends body through the real IAM client's deserialization:
+// the SDK's own, or with the fast path installed.
+func decodeSummary(t testing.TB, status int, body []byte, fast bool) (map[string]int32, error) {
+	t.Helper()
+	c := iam.New(iam.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
+		HTTPClient:       canned{status, body},
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	var opts []func(*iam.Options)
+	if fast {
+		opts = append(opts, withSummaryProtocol)
+	}
+	out, err := c.GetAccountSummary(context.Background(), &iam.GetAccountSummaryInput{}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out.SummaryMap, nil
+}
+
+func TestSummaryFastPathReadsWhatIAMSends(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  []byte
+		want int
+	}{
+		{"the documented layout", []byte(documentedSummary), 6},
+		{"a declaration and one line", compactSummary(), 34},
+		{"an empty summary", []byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fast, ok := parseSummary(tt.doc)
+			if !ok {
+				t.Fatal("the fast path refused the document: every scan would pay for the SDK's decoding")
+			}
+			sdk, err := decodeSummary(t, 200, tt.doc, false)
+			if err != nil {
+				t.Fatalf("the SDK refused the document: %v", err)
+			}
+			if len(fast) != tt.want || !maps.Equal(fast, sdk) {
+				t.Errorf("fast path %v\nSDK       %v\nwant %d entries, the same in both", fast, sdk, tt.want)
+			}
+			if got, err := decodeSummary(t, 200, tt.doc, true); err != nil || !maps.Equal(got, sdk) {
+				t.Errorf("through the client: %v, %v; want %v", got, err, sdk)
+			}
+		})
+	}
+	// The root flags of the documented example, read by the fast path.
+	fast, _ := parseSummary([]byte(documentedSummary))
+	for k, want := range map[string]int32{"AccountAccessKeysPresent": 1, "AccountPasswordPresent": 1, "AccountMFAEnabled": 0, "AccountSigningCertificatesPresent": 0} {
+		if v, ok := fast[k]; !ok || v != want {
+			t.Errorf("%s = %d (present %v), want %d", k, v, ok, want)
+		}
+	}
+}
+
+// TestSummaryFastPathLeavesTheRestToTheSDK: each document is outside the
+// plain form, so the SDK decides, and the client answers exactly what the
+// SDK alone answers, an error or a map.
+func TestSummaryFastPathLeavesTheRestToTheSDK(t *testing.T) {
+	doc := documentedSummary
+	entry := func(inner string) string {
+		return `<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry>` + inner + `</entry></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`
+	}
+	tests := []struct {
+		name   string
+		status int
+		doc    string
+	}{
+		{"a truncated document", 200, doc[:len(doc)/2]},
+		{"another operation's document", 200, `<GetUserResponse><GetUserResult/></GetUserResponse>`},
+		{"a value beyond 32 bits", 200, entry(`<key>Users</key><value>99999999999</value>`)},
+		{"an entry without a value", 200, entry(`<key>Users</key>`)},
+		{"an entry with two keys", 200, entry(`<key>Users</key><key>Groups</key><value>1</value>`)},
+		{"a value with spaces", 200, entry(`<key>Users</key><value> 7 </value>`)},
+		{"a key with an entity", 200, entry(`<key>Us&#101;rs</key><value>7</value>`)},
+		{"a comment inside a key", 200, entry(`<key>Us<!-- x -->ers</key><value>7</value>`)},
+		{"CDATA as a value", 200, entry(`<key>Users</key><value><![CDATA[7]]></value>`)},
+		{"namespace prefixes", 200, `<a:GetAccountSummaryResponse xmlns:a="x"><a:GetAccountSummaryResult/></a:GetAccountSummaryResponse>`},
+		{"a byte-order mark", 200, "\ufeff" + doc},
+		{"another encoding", 200, `<?xml version="1.0" encoding="ISO-8859-1"?>` + doc},
+		{"mismatched end tags", 200, strings.Replace(doc, "</SummaryMap>", "</Summary>", 1)},
+		{"text after the document", 200, doc + "trailing"},
+		{"two documents", 200, doc + doc},
+		{"a throttling error", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>`},
+		{"an empty body", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.status == 200 {
+				if m, ok := parseSummary([]byte(tt.doc)); ok {
+					t.Errorf("the fast path read %v; the document is outside the plain form", m)
+				}
+			}
+			sdk, sdkErr := decodeSummary(t, tt.status, []byte(tt.doc), false)
+			got, err := decodeSummary(t, tt.status, []byte(tt.doc), true)
+			if fmt.Sprint(err) != fmt.Sprint(sdkErr) || !maps.Equal(got, sdk) {
+				t.Errorf("with the fast path: %v, %v\nSDK alone:          %v, %v", got, err, sdk, sdkErr)
+			}
+		})
+	}
+}
+
+// FuzzSummaryParserAgreesWithTheSDK: whatever the fast path accepts, the
+// SDK decodes to the same map.
+func FuzzSummaryParserAgreesWithTheSDK(f *testing.F) {
+	f.Add([]byte(documentedSummary))
+	f.Add(compactSummary())
+	f.Add([]byte(`<GetAccountSummaryResponse/>`))
+	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>-0012</value></entry><entry><key>Users</key><value>3</value></entry></SummaryMap><Other>x</Other></GetAccountSummaryResult></GetAccountSummaryResponse>`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		fast, ok := parseSummary(doc)
+		if !ok {
+			return
+		}
+		sdk, err := decodeSummary(t, 200, doc, false)
+		if err != nil {
+			t.Fatalf("the fast path read %v from a document the SDK refuses: %v", fast, err)
+		}
+		if !maps.Equal(fast, sdk) {
+			t.Fatalf("fast path %v\nSDK       %v", fast, sdk)
+		}
+	})
+}
+
+func BenchmarkGetAccountSummaryDecoding(b *testing.B) {
+	body := compactSummary()
+	for _, fast := range []bool{false, true} {
+		name := map[bool]string{false: "sdk", true: "fast-path"}[fast]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if m, err := decodeSummary(b, 200, body, fast); err != nil || len(m) != 34 {
+					b.Fatal(err, len(m))
+				}
+			}
+		})
+	}
+}
