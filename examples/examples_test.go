@@ -1153,6 +1153,9 @@ func hiveType(t reflect.Type) string {
 	if t == reflect.TypeOf(time.Time{}) {
 		return "string" // RFC 3339; queries use from_iso8601_timestamp
 	}
+	if t == reflect.TypeOf(scan.Summary{}) {
+		return "map<string,int>" // it marshals as the map of counters it holds
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return hiveType(t.Elem())

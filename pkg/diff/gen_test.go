@@ -59,7 +59,7 @@ func acct(id, name, ou string, findings ...string) scan.Row {
 		Findings:                slices.Clone(findings),
 		Status:                  scan.StatusOK,
 		ScannedAt:               &scanned,
-		Summary:                 summary,
+		Summary:                 scan.NewSummary(summary),
 	}
 }
 

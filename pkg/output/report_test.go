@@ -41,7 +41,7 @@ func goldenReport(details bool) *scan.Report {
 			Findings: []string{scan.FindingRootAccessKey, scan.FindingRootSigningCertificate, scan.FindingRootNoMFA,
 				scan.FindingRootPassword, scan.FindingKeyUsedRecently, scan.FindingCredentialOld},
 			Status: scan.StatusOK, ScannedAt: at(time.Minute),
-			Summary: map[string]int32{"AccountAccessKeysPresent": 1, "AccountSigningCertificatesPresent": 1, "AccountMFAEnabled": 0, "Users": 12},
+			Summary: scan.NewSummary(map[string]int32{"AccountAccessKeysPresent": 1, "AccountSigningCertificatesPresent": 1, "AccountMFAEnabled": 0, "Users": 12}),
 			RootCredentials: &scan.RootCredentials{
 				Source: "credential-report", AsOf: t0.Add(-3 * time.Hour),
 				AccessKeys: []scan.AccessKeyDetail{
@@ -62,7 +62,7 @@ func goldenReport(details bool) *scan.Report {
 			AccessMethod:   scan.AccessCaller,
 			RootAccessKeys: ptr(false), RootSigningCertificates: ptr(false), RootPassword: ptr(true), RootMFA: ptr(true),
 			Findings: []string{}, Status: scan.StatusOK, ScannedAt: at(2 * time.Minute),
-			Summary: map[string]int32{"AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0, "AccountMFAEnabled": 1},
+			Summary: scan.NewSummary(map[string]int32{"AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0, "AccountMFAEnabled": 1}),
 			RootCredentials: &scan.RootCredentials{
 				Source: "root-session", AsOf: t0.Add(2 * time.Minute),
 				MFA: scan.MFADetail{Enabled: ptr(true), Devices: []scan.MFADevice{
@@ -78,7 +78,7 @@ func goldenReport(details bool) *scan.Report {
 			AccessMethod:   scan.AccessAssumeRole,
 			RootAccessKeys: ptr(false), RootSigningCertificates: ptr(false), RootPassword: ptr(false), RootMFA: ptr(false),
 			Status: scan.StatusOK, ScannedAt: at(3 * time.Minute),
-			Summary: map[string]int32{"AccountAccessKeysPresent": 0},
+			Summary: scan.NewSummary(map[string]int32{"AccountAccessKeysPresent": 0}),
 			RootCredentials: &scan.RootCredentials{
 				Source: "credential-report", AsOf: t0.Add(-time.Hour),
 				MFA:      scan.MFADetail{Enabled: ptr(false)},
@@ -104,7 +104,7 @@ func goldenReport(details bool) *scan.Report {
 			AccessMethod:   scan.AccessAssumeRole,
 			RootAccessKeys: ptr(false), RootSigningCertificates: nil, RootPassword: nil, RootMFA: nil,
 			Status: scan.StatusOK, ScannedAt: at(5 * time.Minute),
-			Summary: map[string]int32{"AccountAccessKeysPresent": 0},
+			Summary: scan.NewSummary(map[string]int32{"AccountAccessKeysPresent": 0}),
 		},
 		{
 			AccountID: "666666666666", AccountName: "Late", Email: "late@example.com",

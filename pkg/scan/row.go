@@ -75,7 +75,7 @@ type Row struct {
 	ScannedAt *time.Time `json:"scanned_at"`
 
 	// Summary is IAM's full SummaryMap; nil when the account was not read.
-	Summary map[string]int32 `json:"summary"`
+	Summary Summary `json:"summary"`
 	// RootCredentials is filled with --details.
 	RootCredentials *RootCredentials `json:"root_credentials,omitempty"`
 }
@@ -108,7 +108,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		ErrorCode               *string          `json:"error_code"`
 		Error                   *string          `json:"error"`
 		ScannedAt               *time.Time       `json:"scanned_at"`
-		Summary                 map[string]int32 `json:"summary"`
+		Summary                 Summary          `json:"summary"`
 		RootCredentials         *RootCredentials `json:"root_credentials,omitempty"`
 	}{
 		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State, r.JoinedMethod, r.JoinedAt,

@@ -58,7 +58,8 @@ func TestScanReportsEveryAccountOfANestedOrganization(t *testing.T) {
 	}
 	rows := rowsByID(res.Rows)
 	prod := rows["333333333333"]
-	if prod.Summary["AccountAccessKeysPresent"] != 1 || prod.ScannedAt == nil || prod.Email != "prod@example.com" || prod.JoinedMethod != "CREATED" {
+	keys, _ := prod.Summary.Get("AccountAccessKeysPresent")
+	if keys != 1 || prod.ScannedAt == nil || prod.Email != "prod@example.com" || prod.JoinedMethod != "CREATED" {
 		t.Errorf("prod row lacks summary or metadata: %+v", prod)
 	}
 	if s := rows["555555555555"]; s.Error == "" || s.Summary != nil {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unique"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -348,12 +347,7 @@ func (s *scanner) getSummary(ctx context.Context, creds aws.CredentialsProvider)
 }
 
 func fillSummary(row *Row, m map[string]int32) {
-	row.Summary = make(map[string]int32, len(m))
-	for k, v := range m {
-		// Every account has the same few dozen keys: one copy of each
-		// instead of one per account keeps a 10,000-account scan small.
-		row.Summary[unique.Make(k).Value()] = v
-	}
+	row.Summary = NewSummary(m)
 	flag := func(key string) *bool {
 		v, ok := m[key]
 		if !ok {
