@@ -62,3 +62,34 @@ sso_region = us-east-1
 		t.Errorf("%d requests reached the endpoint with no usable credentials", s.requests())
 	}
 }
+
+// TestMissingCredentialsSayWhereToSetThem: no keys, no profile, no
+// instance role; the message names the ways to provide credentials.
+func TestMissingCredentialsSayWhereToSetThem(t *testing.T) {
+	s := startSim(t, awssim.Generate(awssim.GenerateOptions{Seed: 1, Accounts: 2}), awssim.Options{})
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"HOME": home, "AWS_CONFIG_FILE": filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "none"),
+		"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1",
+	} {
+		t.Setenv(k, v)
+	}
+	st, _, errOut := Test()
+	env := runEnv{streams: st, now: time.Now, version: "test"}
+	code := run(context.Background(), env, []string{"scan", "-q", "--endpoint-url", s.srv.URL()})
+	if code != exitFatal {
+		t.Fatalf("exit %d, want 1: %s", code, errOut.String())
+	}
+	msg := errOut.String()
+	if !strings.Contains(msg, "no AWS credentials were found") || !strings.Contains(msg, "AWS_ACCESS_KEY_ID") {
+		t.Errorf("message %q does not say how to provide credentials", msg)
+	}
+	if strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+		t.Errorf("message is not one line: %q", msg)
+	}
+	if s.requests() != 0 {
+		t.Errorf("%d requests reached the endpoint with no credentials", s.requests())
+	}
+}
