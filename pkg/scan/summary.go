@@ -89,6 +89,11 @@ const (
 	summaryMap    = "SummaryMap"
 )
 
+// summaryNames may appear only in their places in the plain form.
+var summaryNames = map[string]bool{
+	summaryRoot: true, summaryResult: true, summaryMap: true, "entry": true, "key": true, "value": true,
+}
+
 // parseSummary reads the SummaryMap of a GetAccountSummary document, and
 // answers ok=false for any document outside the plain form:
 //
@@ -100,13 +105,16 @@ const (
 //	  other elements, skipped (ResponseMetadata)
 //	</GetAccountSummaryResponse>
 //
-// with exactly one SummaryMap, whitespace between elements and printable ASCII as the text of
-// elements that hold no others. Comments, CDATA, entity references,
-// namespace prefixes, other encodings, a byte-order mark, text beside
-// elements, a repeated SummaryMap, an entry that is not exactly one key and
+// with exactly one GetAccountSummaryResult holding exactly one SummaryMap,
+// whitespace between elements, and printable ASCII as the text of elements
+// that hold no others. Comments, CDATA, entity references, namespace
+// prefixes, other encodings, a byte-order mark, text beside elements, any
+// of the names above out of its place, an entry that is not one key then
 // one value, a key that is not a plain name or a value that is not a
 // 32-bit integer: all are outside it, and the SDK decodes (or refuses)
-// those.
+// those. (The SDK reads the first GetAccountSummaryResult it meets at any
+// depth, and an entry's value before its key under an empty key; the
+// tests hold such documents.)
 func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 	p := summaryParser{doc: doc}
 	if !p.prolog() {
@@ -114,7 +122,7 @@ func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 	}
 	var path []string // the open elements
 	var key, value []byte
-	var haveKey, haveValue, sawMap, sawRoot bool
+	var haveKey, haveValue, sawRoot, sawResult, sawMap bool
 	m = make(map[string]int32, len(summaryKeyNames))
 	for {
 		text, ok := p.text()
@@ -146,6 +154,11 @@ func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 					return nil, false
 				}
 				sawRoot = true
+			case len(path) == 1 && name == summaryResult:
+				if sawResult || empty {
+					return nil, false
+				}
+				sawResult = true
 			case len(path) == 2 && path[1] == summaryResult && name == summaryMap:
 				if sawMap || empty {
 					return nil, false
@@ -156,12 +169,18 @@ func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 					return nil, false
 				}
 			case inMap && len(path) == 4:
-				duplicate := name == "key" && haveKey || name == "value" && haveValue
-				if name != "key" && name != "value" || duplicate || empty {
+				// The key, then the value: the SDK reads them in that order.
+				keyFirst := name == "key" && !haveKey && !haveValue
+				valueNext := name == "value" && haveKey && !haveValue
+				if !keyFirst && !valueNext || empty {
 					return nil, false
 				}
 			case inMap:
 				return nil, false // nothing nests in a key or a value
+			case summaryNames[name]:
+				// The SDK finds these by name wherever they are: out of
+				// place, they could make it read something else.
+				return nil, false
 			}
 			if !empty {
 				path = append(path, name)

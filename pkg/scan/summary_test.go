@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/orgscan/orgscan/internal/awssim"
 )
 
 // documentedSummary has the layout of the example in IAM's API reference:
@@ -140,6 +143,7 @@ func TestSummaryFastPathReadsWhatIAMSends(t *testing.T) {
 // SDK alone answers, an error or a map.
 func TestSummaryFastPathLeavesTheRestToTheSDK(t *testing.T) {
 	doc := documentedSummary
+	const usersEntry = `<entry><key>Users</key><value>5</value></entry>`
 	entry := func(inner string) string {
 		return `<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry>` + inner + `</entry></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`
 	}
@@ -163,6 +167,10 @@ func TestSummaryFastPathLeavesTheRestToTheSDK(t *testing.T) {
 		{"mismatched end tags", 200, strings.Replace(doc, "</SummaryMap>", "</Summary>", 1)},
 		{"text after the document", 200, doc + "trailing"},
 		{"two documents", 200, doc + doc},
+		{"a second GetAccountSummaryResult (the SDK reads the first)", 200, `<GetAccountSummaryResponse><GetAccountSummaryResult></GetAccountSummaryResult><GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`},
+		{"a GetAccountSummaryResult inside another element (the SDK finds it there)", 200, `<GetAccountSummaryResponse><ResponseMetadata><GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResult></ResponseMetadata><GetAccountSummaryResult><SummaryMap></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`},
+		{"a value before its key (the SDK reads an empty key)", 200, entry(`<value>5</value><key>Users</key>`)},
+		{"a SummaryMap outside the result", 200, `<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResponse>`},
 		{"a throttling error", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>`},
 		{"an empty body", 200, ""},
 	}
@@ -189,6 +197,8 @@ func FuzzSummaryParserAgreesWithTheSDK(f *testing.F) {
 	f.Add(compactSummary())
 	f.Add([]byte(`<GetAccountSummaryResponse/>`))
 	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>-0012</value></entry><entry><key>Users</key><value>3</value></entry></SummaryMap><Other>x</Other></GetAccountSummaryResult></GetAccountSummaryResponse>`))
+	f.Add([]byte(`<GetAccountSummaryResponse a="1" b='2'><X><Y>1</Y></X><GetAccountSummaryResult><Z/><SummaryMap><entry><key>Users</key><value>-2147483648</value></entry></SummaryMap>junk</GetAccountSummaryResult></GetAccountSummaryResponse>`))
+	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>1</value></entry></SummaryMap></GetAccountSummaryResult><GetAccountSummaryResult></GetAccountSummaryResult></GetAccountSummaryResponse>`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		fast, ok := parseSummary(doc)
 		if !ok {
@@ -216,5 +226,142 @@ func BenchmarkGetAccountSummaryDecoding(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSummaryParserAgreesOnShuffledStructure builds documents that are
+// mostly in the plain form, with the elements the SDK looks for repeated,
+// dropped, reordered or put out of place, which byte-level fuzzing seldom
+// reaches: whatever the fast path accepts, the SDK reads the same way.
+func TestSummaryParserAgreesOnShuffledStructure(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	chance := func(p float64) bool { return rng.Float64() < p }
+	names := []string{summaryRoot, summaryResult, summaryMap, "entry", "key", "value", "ResponseMetadata", "X"}
+	texts := []string{"Users", "Groups", "5", "-3", "", "x y", "007"}
+	var b strings.Builder
+	elem := func(name string, inner func()) {
+		b.WriteString("<" + name + ">")
+		inner()
+		b.WriteString("</" + name + ">")
+	}
+	text := func(s string) func() { return func() { b.WriteString(s) } }
+	junk := func() {
+		name := names[rng.IntN(len(names))]
+		if chance(0.5) {
+			elem(name, text(texts[rng.IntN(len(texts))]))
+		} else {
+			elem(name, func() { elem(names[rng.IntN(len(names))], text("1")) })
+		}
+	}
+	maybeJunk := func() {
+		if chance(0.1) {
+			junk()
+		}
+	}
+	entry := func() {
+		key, value := text(texts[rng.IntN(2)]), text(texts[2+rng.IntN(2)])
+		switch {
+		case chance(0.85):
+			elem("key", key)
+			elem("value", value)
+		case chance(0.5):
+			elem("value", value)
+			elem("key", key)
+		default:
+			elem("key", key)
+			maybeJunk()
+		}
+	}
+	summaryMapElem := func() {
+		elem(summaryMap, func() {
+			for range rng.IntN(4) {
+				elem("entry", entry)
+				maybeJunk()
+			}
+		})
+	}
+	result := func() {
+		elem(summaryResult, func() {
+			maybeJunk()
+			for n := 1; n > 0; n-- {
+				summaryMapElem()
+				if chance(0.05) {
+					n++
+				}
+			}
+			maybeJunk()
+		})
+	}
+	accepted := 0
+	for range 5000 {
+		b.Reset()
+		elem(summaryRoot, func() {
+			maybeJunk()
+			switch {
+			case chance(0.9):
+				result()
+			case chance(0.5):
+				result()
+				result()
+			}
+			maybeJunk()
+			if chance(0.5) {
+				elem("ResponseMetadata", func() { elem("RequestId", text("r-1")) })
+			}
+		})
+		doc := []byte(b.String())
+		fast, ok := parseSummary(doc)
+		if !ok {
+			continue
+		}
+		accepted++
+		sdk, err := decodeSummary(t, 200, doc, false)
+		if err != nil || !maps.Equal(fast, sdk) {
+			t.Fatalf("%s\nfast path %v\nSDK       %v, %v", doc, fast, sdk, err)
+		}
+	}
+	if accepted < 1000 {
+		t.Fatalf("the fast path accepted %d of 5000 documents: too few to compare", accepted)
+	}
+	t.Logf("the fast path accepted %d of 5000 documents; the SDK agreed on each", accepted)
+}
+
+// capture keeps the last response body it passed on.
+type capture struct {
+	next iam.HTTPClient
+	body []byte
+}
+
+func (c *capture) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.Do(r)
+	if err != nil {
+		return resp, err
+	}
+	c.body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(c.body))
+	return resp, err
+}
+
+// TestSummaryFastPathReadsTheSimulator: the simulator's answer, which every
+// test and benchmark scan reads, takes the fast path.
+func TestSummaryFastPathReadsTheSimulator(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := awssim.Start(ctx, awssim.Options{Fixture: awssim.Generate(awssim.GenerateOptions{Seed: 1, Accounts: 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := &capture{next: http.DefaultClient}
+	client := iam.New(iam.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), HTTPClient: c,
+		Credentials: credentials.NewStaticCredentialsProvider(awssim.DefaultAccessKeyID, awssim.DefaultSecretAccessKey, ""),
+	})
+	if _, err := client.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := parseSummary(c.body); !ok || len(m) < 30 {
+		t.Fatalf("the fast path refused the simulator's summary (%d entries read):\n%s", len(m), c.body)
 	}
 }
