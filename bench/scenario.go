@@ -40,11 +40,12 @@ const (
 	maxCPUPerAccount = 2 * time.Millisecond
 	maxWall          = 2 * time.Minute
 	// inFlightAllowance is what one more request in flight may cost in
-	// resident memory, as measured in-process (bench/README.md): four
-	// goroutines whose stacks grow to about 50 KiB together (the scan
-	// worker, the credentials cache's singleflight call, the connection's
-	// read and write loops), 8 KiB of connection buffers, and the request
-	// and response on a heap the GC lets grow to twice its live size.
+	// resident memory, as measured in-process (bench/README.md): the
+	// goroutines of a request, whose stacks grow to about 50 KiB together
+	// (the scan worker and the connection's read and write loops; the SDK
+	// credential cache's goroutine too when it was measured), 8 KiB of
+	// connection buffers, and the request and response on a heap the GC
+	// lets grow to twice its live size.
 	inFlightAllowance = 128 << 10
 )
 
