@@ -41,14 +41,14 @@ func TestOneAssumeAndOneSummaryPerAccount(t *testing.T) {
 					t.Errorf("account %s: status %s (%s): want ok or skipped", r.AccountID, r.Status, r.Error)
 				}
 			}
-			if want := int(0.05*float64(len(w.fx.Accounts)-1) + 0.5); skipped != want {
+			if want := int(0.05*float64(len(w.Fixture.Accounts)-1) + 0.5); skipped != want {
 				t.Errorf("%d accounts skipped, want the %d inactive ones", skipped, want)
 			}
-			if ok+skipped != len(w.fx.Accounts) {
-				t.Fatalf("%d rows ok and %d skipped for %d accounts", ok, skipped, len(w.fx.Accounts))
+			if ok+skipped != len(w.Fixture.Accounts) {
+				t.Fatalf("%d rows ok and %d skipped for %d accounts", ok, skipped, len(w.Fixture.Accounts))
 			}
 
-			st := w.srv.Stats()
+			st := w.Server.Stats()
 			want := map[string]int64{
 				tt.assumeOp: int64(members),
 				// The management account is read with the caller's own
@@ -67,7 +67,7 @@ func TestOneAssumeAndOneSummaryPerAccount(t *testing.T) {
 			}
 			// The harness's model of discovery is what discovery does;
 			// DescribeOrganization is the CLI's call, not the scan's.
-			if got, want := st.Total("organizations").Requests, int64(discoveryCalls(w.fx)-1); got != want {
+			if got, want := st.Total("organizations").Requests, int64(discoveryCalls(w.Fixture)-1); got != want {
 				t.Errorf("%d Organizations calls, the harness models %d", got, want)
 			}
 		})
@@ -90,7 +90,7 @@ func TestNoErrorRowUnderThrottleStorm(t *testing.T) {
 			t.Errorf("account %s: status %s, error %s %q: throttling must cost time, never a row", r.AccountID, r.Status, r.ErrorCode, r.Error)
 		}
 	}
-	root := w.srv.Stats().Operations["sts:AssumeRoot"]
+	root := w.Server.Stats().Operations["sts:AssumeRoot"]
 	if root.Throttled < 10 {
 		t.Errorf("only %d AssumeRoot calls were throttled: the test did not make a storm", root.Throttled)
 	}

@@ -5,83 +5,45 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/internal/simtest"
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 // world is an in-process simulator serving a generated organization, and
-// the real SDK clients, wired as orgscan wires them (STS and Organizations
-// paced), pointed at it.
-type world struct {
-	srv    *awssim.Server
-	fx     *awssim.Fixture
-	orgs   *organizations.Client
-	iam    *iam.Client
-	sts    *sts.Client
-	caller assume.Caller
-}
+// the real SDK clients, wired as orgscan wires them, pointed at it.
+type world struct{ *simtest.World }
 
 func newWorld(tb testing.TB, g awssim.GenerateOptions, opts awssim.Options, concurrency int) *world {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	tb.Cleanup(cancel)
-	fx := awssim.Generate(g)
-	opts.Fixture = fx
-	srv, err := awssim.Start(ctx, opts)
-	if err != nil {
-		tb.Fatalf("start the simulator: %v", err)
-	}
-	tb.Cleanup(srv.Close)
-	cfg, err := assume.LoadConfig(ctx, assume.ConfigOptions{
-		Region: "us-east-1", EndpointURL: srv.URL(), Concurrency: concurrency,
-		Credentials: credentials.NewStaticCredentialsProvider(awssim.DefaultAccessKeyID, awssim.DefaultSecretAccessKey, ""),
-	})
-	if err != nil {
-		tb.Fatalf("load the SDK configuration: %v", err)
-	}
-	w := &world{
-		srv:  srv,
-		fx:   fx,
-		orgs: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = assume.NewPacedRetryer() }),
-		iam:  iam.NewFromConfig(cfg),
-		sts:  sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = assume.NewPacedRetryer() }),
-	}
-	w.caller, err = assume.Identify(ctx, w.sts)
-	if err != nil {
-		tb.Fatalf("identify the caller: %v", err)
-	}
+	w := &world{simtest.Start(tb, awssim.Generate(g), opts, concurrency)}
 	// Only the scan's own calls are counted.
-	srv.ResetStats()
+	w.Server.ResetStats()
 	return w
 }
 
 // method is orgscan's access method of that name.
 func (w *world) method(name string) scan.Method {
 	if name == assume.MethodAssumeRoot {
-		return assume.NewRootMethod(w.sts, assume.RootOptions{Partition: w.caller.Partition})
+		return assume.NewRootMethod(w.STS, assume.RootOptions{Partition: w.Caller.Partition})
 	}
-	return assume.NewRoleMethod(w.sts, assume.RoleOptions{
-		Template: assume.RoleNameTemplate(awssim.DefaultRoleName), Partition: w.caller.Partition,
-		SessionName: assume.SessionName(w.caller), Duration: 15 * time.Minute,
+	return assume.NewRoleMethod(w.STS, assume.RoleOptions{
+		Template: assume.RoleNameTemplate(awssim.DefaultRoleName), Partition: w.Caller.Partition,
+		SessionName: assume.SessionName(w.Caller), Duration: 15 * time.Minute,
 	})
 }
 
 // config is a scan of the whole organization with one access method.
 func (w *world) config(method string, concurrency int) scan.Config {
 	return scan.Config{
-		Orgs:                w.orgs,
-		IAM:                 w.iam,
+		Orgs:                w.Organizations,
+		IAM:                 w.IAM,
 		Methods:             []scan.Method{w.method(method)},
-		CallerAccountID:     w.caller.AccountID,
+		CallerAccountID:     w.Caller.AccountID,
 		Concurrency:         concurrency,
 		AccountTimeout:      time.Minute,
-		ManagementAccountID: w.fx.Organization.ManagementAccountID,
+		ManagementAccountID: w.Fixture.Organization.ManagementAccountID,
 	}
 }
 

@@ -97,11 +97,8 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		return exitFatal, err
 	}
 	r.cfg = cfg
-	// STS and Organizations throttle per calling account: their clients
-	// pace their attempts once throttled. IAM throttles per target account.
-	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = assume.NewPacedRetryer() })
-	iamClient := iam.NewFromConfig(cfg)
-	orgClient := organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = assume.NewPacedRetryer() })
+	clients := assume.NewClients(cfg)
+	stsClient, iamClient, orgClient := clients.STS, clients.IAM, clients.Organizations
 
 	caller, err := assume.Identify(sigCtx, stsClient)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package assume gets orgscan into member accounts: it loads the base AWS
 // configuration once, identifies the caller, and hands out per-account
-// credentials from sts:AssumeRole or sts:AssumeRoot, each behind its own
-// cache so that sessions renew instead of expiring mid-scan.
+// credentials from sts:AssumeRole or sts:AssumeRoot, each a session that
+// renews instead of expiring mid-scan.
 package assume
 
 import (
@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -146,4 +148,23 @@ func PartitionOf(arn string) (string, error) {
 		return "", fmt.Errorf("caller ARN %q: %w", arn, ErrBadARN)
 	}
 	return parts[1], nil
+}
+
+// Clients are the service clients a scan calls, wired as it needs them.
+type Clients struct {
+	STS           *sts.Client
+	IAM           *iam.Client
+	Organizations *organizations.Client
+}
+
+// NewClients builds the scan's clients from one configuration. STS and
+// Organizations throttle per calling account: their clients pace their
+// attempts once throttled. IAM throttles per target account, so one
+// account's throttles must not slow the others.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		STS:           sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = NewPacedRetryer() }),
+		IAM:           iam.NewFromConfig(cfg),
+		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = NewPacedRetryer() }),
+	}
 }

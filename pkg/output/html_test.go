@@ -15,13 +15,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
 	"github.com/orgscan/orgscan/examples"
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/internal/simtest"
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
@@ -40,27 +36,8 @@ func demoReport(t testing.TB, details bool) *scan.Report {
 	if err != nil {
 		t.Fatalf("read the demo world: %v", err)
 	}
-	srv, err := awssim.Start(ctx, awssim.Options{Fixture: fx})
-	if err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	defer srv.Close()
-	admin, err := fx.ManagementCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := assume.LoadConfig(ctx, assume.ConfigOptions{
-		Region: "us-east-1", EndpointURL: srv.URL(), Concurrency: 8,
-		Credentials: credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
-	stsClient, iamClient := sts.NewFromConfig(cfg), iam.NewFromConfig(cfg)
-	caller, err := assume.Identify(ctx, stsClient)
-	if err != nil {
-		t.Fatalf("identify: %v", err)
-	}
+	w := simtest.Start(t, fx, awssim.Options{}, 8)
+	stsClient, iamClient, caller := w.STS, w.IAM, w.Caller
 	now := func() time.Time { return demoClock }
 	root := assume.NewRootMethod(stsClient, assume.RootOptions{Partition: caller.Partition})
 	role := assume.NewRoleMethod(stsClient, assume.RoleOptions{
@@ -68,7 +45,7 @@ func demoReport(t testing.TB, details bool) *scan.Report {
 		SessionName: assume.SessionName(caller), Duration: 15 * time.Minute,
 	})
 	sc := scan.Config{
-		Orgs: organizations.NewFromConfig(cfg), IAM: iamClient,
+		Orgs: w.Organizations, IAM: iamClient,
 		Methods:         []scan.Method{root, role},
 		CallerAccountID: caller.AccountID, Concurrency: 8, AccountTimeout: 10 * time.Second,
 		CentralRootManagement: fx.Organization.Features.RootCredentialsManagement,

@@ -169,10 +169,10 @@ func TestASessionThatOutlivesItsDurationIsRenewedNotFailed(t *testing.T) {
 	if r.Status != scan.StatusOK || r.AccessMethod != scan.AccessAssumeRoot {
 		t.Fatalf("row %+v: an expired root session must be renewed", r)
 	}
-	if got := w.srv.Stats().Operations["sts:AssumeRoot"].Requests; got != 2 {
+	if got := w.Server.Stats().Operations["sts:AssumeRoot"].Requests; got != 2 {
 		t.Errorf("AssumeRoot calls = %d, want 2 (the session, then its renewal)", got)
 	}
-	if got := w.srv.Stats().Operations["iam:GetAccountSummary"].Failed; got != 1 {
+	if got := w.Server.Stats().Operations["iam:GetAccountSummary"].Failed; got != 1 {
 		t.Errorf("want exactly one GetAccountSummary refused with ExpiredToken, got %d", got)
 	}
 }

@@ -61,7 +61,7 @@ func detailsScan(t *testing.T, useRoot bool) map[string]scan.Row {
 	if useRoot {
 		cfg.Methods = []scan.Method{w.rootMethod()}
 	}
-	d := scan.NewDetailsReader(w.iam, cfg.Now)
+	d := scan.NewDetailsReader(w.IAM, cfg.Now)
 	cfg.Details = d
 	cfg.Thresholds = scan.Thresholds{RecentDays: 90, MaxAgeDays: 365}
 	rows := rowsByID(w.run(t, cfg).Rows)

@@ -78,7 +78,7 @@ func TestCallerAccountIsScannedWithItsOwnCredentials(t *testing.T) {
 	}
 	// Five member accounts are entered (one is suspended, two fail): one
 	// AssumeRole each, none into the management account itself.
-	st := w.srv.Stats()
+	st := w.Server.Stats()
 	if got := st.Operations["sts:AssumeRole"].Requests; got != 5 {
 		t.Errorf("AssumeRole calls = %d, want 5 (no role assumed into the caller's account)", got)
 	}
@@ -94,10 +94,10 @@ func TestScanPagesPastTwentyAccountsInOneOU(t *testing.T) {
 	if len(res.Rows) != 47 {
 		t.Fatalf("got %d rows, want 47", len(res.Rows))
 	}
-	if got := w.srv.Stats().Operations["organizations:ListAccountsForParent"].Requests; got < 3 {
+	if got := w.Server.Stats().Operations["organizations:ListAccountsForParent"].Requests; got < 3 {
 		t.Errorf("ListAccountsForParent calls = %d, want at least 3 pages of 20", got)
 	}
-	if got := w.srv.Stats().Operations["organizations:ListParents"].Requests; got != 0 {
+	if got := w.Server.Stats().Operations["organizations:ListParents"].Requests; got != 0 {
 		t.Errorf("ListParents calls = %d: OU paths must come from the tree walk", got)
 	}
 }
@@ -145,7 +145,7 @@ func TestUnknownOUIsAUsageErrorBeforeAnyAccountIsScanned(t *testing.T) {
 	if !errors.As(err, &unknown) || !slices.Equal(unknown.IDs, []string{"ou-hw01-nosuchou"}) {
 		t.Fatalf("err = %v, want UnknownOUError naming the OU", err)
 	}
-	if got := w.srv.Stats().Operations["sts:AssumeRole"].Requests; got != 0 {
+	if got := w.Server.Stats().Operations["sts:AssumeRole"].Requests; got != 0 {
 		t.Errorf("%d AssumeRole calls before the usage error", got)
 	}
 }
@@ -219,7 +219,7 @@ func TestScanningStartsBeforeDiscoveryEnds(t *testing.T) {
 	fx := awssim.Generate(awssim.GenerateOptions{Seed: 3, Accounts: 101, OUDepth: 1, OUWidth: 1})
 	w := newWorld(t, fx, awssim.Options{})
 	cfg := w.config()
-	gate := &pageGate{OrganizationsAPI: w.orgs, patience: 20 * time.Second}
+	gate := &pageGate{OrganizationsAPI: w.Organizations, patience: 20 * time.Second}
 	cfg.Orgs = gate
 	cfg.OnRow = func(*scan.Row) error {
 		gate.rows.Add(1)

@@ -5,76 +5,42 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/internal/simtest"
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 // world is a simulator and the real SDK clients pointed at it, as the
 // management account's administrator.
-type world struct {
-	srv    *awssim.Server
-	fx     *awssim.Fixture
-	orgs   *organizations.Client
-	iam    *iam.Client
-	sts    *sts.Client
-	caller assume.Caller
-}
+type world struct{ *simtest.World }
 
 func newWorld(t *testing.T, fx *awssim.Fixture, opts awssim.Options) *world {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	opts.Fixture = fx
-	srv, err := awssim.Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { cancel(); srv.Close() })
-	admin, err := fx.ManagementCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := assume.LoadConfig(ctx, assume.ConfigOptions{
-		Region: "us-east-1", EndpointURL: srv.URL(), Concurrency: 8,
-		Credentials: credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatalf("load config: %v", err)
-	}
-	w := &world{srv: srv, fx: fx, orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
-	w.caller, err = assume.Identify(ctx, w.sts)
-	if err != nil {
-		t.Fatalf("identify: %v", err)
-	}
-	return w
+	return &world{simtest.Start(t, fx, opts, 8)}
 }
 
 func (w *world) roleMethod(roleName, externalID string) scan.Method {
-	return assume.NewRoleMethod(w.sts, assume.RoleOptions{
-		Template: assume.RoleNameTemplate(roleName), Partition: w.caller.Partition,
-		ExternalID: externalID, SessionName: assume.SessionName(w.caller), Duration: 15 * time.Minute,
+	return assume.NewRoleMethod(w.STS, assume.RoleOptions{
+		Template: assume.RoleNameTemplate(roleName), Partition: w.Caller.Partition,
+		ExternalID: externalID, SessionName: assume.SessionName(w.Caller), Duration: 15 * time.Minute,
 	})
 }
 
 func (w *world) rootMethod() scan.Method {
-	return assume.NewRootMethod(w.sts, assume.RootOptions{Partition: w.caller.Partition})
+	return assume.NewRootMethod(w.STS, assume.RootOptions{Partition: w.Caller.Partition})
 }
 
 // config is a scan of the whole organization by role.
 func (w *world) config() scan.Config {
 	return scan.Config{
-		Orgs:                w.orgs,
-		IAM:                 w.iam,
+		Orgs:                w.Organizations,
+		IAM:                 w.IAM,
 		Methods:             []scan.Method{w.roleMethod(awssim.DefaultRoleName, "")},
-		CallerAccountID:     w.caller.AccountID,
+		CallerAccountID:     w.Caller.AccountID,
 		Concurrency:         8,
 		AccountTimeout:      10 * time.Second,
-		ManagementAccountID: w.fx.Organization.ManagementAccountID,
+		ManagementAccountID: w.Fixture.Organization.ManagementAccountID,
 		Now:                 func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) },
 	}
 }
