@@ -221,13 +221,8 @@ func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 
 // summaryEntry checks one entry: a plain key and a 32-bit decimal value.
 func summaryEntry(key, value []byte) (string, int32, bool) {
-	if len(key) == 0 || len(value) == 0 {
+	if len(key) == 0 || len(value) == 0 || !plainKey(key) {
 		return "", 0, false
-	}
-	for _, c := range key {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return "", 0, false
-		}
 	}
 	digits := value
 	if digits[0] == '-' {

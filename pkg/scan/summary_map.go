@@ -56,15 +56,31 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		key, err := json.Marshal(e.Key) // escaped exactly as a map key
-		if err != nil {
-			return nil, err
+		if plainKey(e.Key) {
+			b = append(append(append(b, '"'), e.Key...), '"')
+		} else {
+			key, err := json.Marshal(e.Key) // escaped exactly as a map key
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, key...)
 		}
-		b = append(b, key...)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, int64(e.Value), 10)
 	}
 	return append(b, '}'), nil
+}
+
+// plainKey tells whether a key is ASCII letters and digits, as IAM's keys
+// are: such a key needs no JSON escaping.
+func plainKey[T string | []byte](k T) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // UnmarshalJSON reads the object MarshalJSON writes, or null.
