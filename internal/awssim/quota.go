@@ -220,8 +220,9 @@ func (s *Server) pickFault(c *call) faultKind {
 	if s.opts.MaxFaultBurst <= 0 {
 		return kind
 	}
+	// By account, not access key: a client may retry with a new session.
 	sum := sha256.Sum256(c.body)
-	key := c.caller.AccessKeyID + "\x00" + c.op + "\x00" + c.r.URL.Path + "\x00" + string(sum[:])
+	key := c.caller.AccountID + "\x00" + c.op + "\x00" + c.r.URL.Path + "\x00" + string(sum[:])
 	s.burstMu.Lock()
 	defer s.burstMu.Unlock()
 	if kind == noFault || s.bursts[key] >= s.opts.MaxFaultBurst {

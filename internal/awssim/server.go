@@ -48,10 +48,10 @@ type Options struct {
 	// (organizations, sts, iam, s3); empty means all.
 	FaultServices []string
 	// MaxFaultBurst, when positive, is the most faults injected in a row
-	// into the same request (caller, operation and parameters): a burst
-	// that a client retrying that many times always gets through, as it
-	// would through AWS's transient failures. Without it, a test of "5xx
-	// costs time, not rows" fails now and then by chance.
+	// into the same request (calling account, operation and parameters):
+	// a client that retries more often always gets through, as it would
+	// through AWS's transient failures. Without it, a test of "5xx costs
+	// time, not rows" fails now and then by chance.
 	MaxFaultBurst int
 }
 

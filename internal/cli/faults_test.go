@@ -81,12 +81,15 @@ func TestFaultInjection(t *testing.T) {
 	base := func() *awssim.Fixture {
 		return awssim.Generate(awssim.GenerateOptions{Seed: 42, Accounts: 40, OUDepth: 2, OUWidth: 2, RootKeys: 0.2})
 	}
-	// A clock that jumps 16 minutes every seventh request: sessions issued
-	// before a jump are expired after it.
+	// A clock that jumps 16 minutes every 25th request: a session issued
+	// before a jump is expired after it, and is renewed. The spacing is
+	// more than discovery's requests (about 20 here, interleaved with the
+	// scan) plus an account's own four, so a renewed session never meets a
+	// second jump before its first use, which no real clock would do.
 	var ticks atomic.Int64
 	jumpingClock := func() time.Time {
 		n := ticks.Add(1)
-		return time.Now().Add(time.Duration(n/7) * 16 * time.Minute)
+		return time.Now().Add(time.Duration(n/25) * 16 * time.Minute)
 	}
 	// Bursts are capped below the client's five attempts (MaxFaultBurst),
 	// as AWS's transient failures are: then any error row is orgscan's.
@@ -97,6 +100,8 @@ func TestFaultInjection(t *testing.T) {
 		args    []string
 		check   func(t *testing.T, rep *faultReport)
 		maxTime time.Duration
+		// expiring: sessions must have expired (and been renewed).
+		expiring bool
 	}{
 		{
 			name: "bursts of 5xx on Organizations cost time, not accounts",
@@ -156,9 +161,14 @@ func TestFaultInjection(t *testing.T) {
 		},
 		{
 			name: "credentials that expire mid-scan are renewed, not failed",
-			fx:   base, opts: awssim.Options{Now: jumpingClock},
-			args:  []string{"--concurrency", "1", "--duration", "15m"},
-			check: wantNoErrors,
+			fx: func() *awssim.Fixture {
+				// Enough accounts for several jumps.
+				return awssim.Generate(awssim.GenerateOptions{Seed: 42, Accounts: 80, OUDepth: 2, OUWidth: 2, RootKeys: 0.2})
+			},
+			opts:     awssim.Options{Now: jumpingClock},
+			args:     []string{"--concurrency", "1", "--duration", "15m"},
+			check:    wantNoErrors,
+			expiring: true,
 		},
 		{
 			name: "access denied for a subset of accounts is an error row for each",
@@ -222,6 +232,9 @@ func TestFaultInjection(t *testing.T) {
 			rep := checkInvariants(t, fx, res)
 			if tc.check != nil {
 				tc.check(t, rep)
+			}
+			if tc.expiring && s.srv.Stats().Operations["iam:GetAccountSummary"].Failed == 0 {
+				t.Error("no session expired: the case tested nothing")
 			}
 			for _, svc := range tc.opts.FaultServices {
 				if s.srv.Stats().Total(svc).Failed == 0 {
