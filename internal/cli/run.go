@@ -237,9 +237,11 @@ func (r *scanRun) methods(api *sts.Client) []scan.Method {
 	}
 	role := assume.NewRoleMethod(api, assume.RoleOptions{
 		Template: template, Partition: r.caller.Partition, ExternalID: r.o.ExternalID,
-		SessionName: session, Duration: r.o.Duration,
+		SessionName: session, Duration: r.o.Duration, Now: r.env.now,
 	})
-	root := assume.NewRootMethod(api, assume.RootOptions{Partition: r.caller.Partition, Duration: min(r.o.Duration, assume.MaxRootSessionDuration)})
+	root := assume.NewRootMethod(api, assume.RootOptions{
+		Partition: r.caller.Partition, Duration: min(r.o.Duration, assume.MaxRootSessionDuration), Now: r.env.now,
+	})
 	switch r.o.Access {
 	case assume.MethodAssumeRole:
 		return []scan.Method{role}

@@ -64,6 +64,8 @@ type RoleOptions struct {
 	ExternalID  string
 	SessionName string
 	Duration    time.Duration
+	// Now is the clock sessions expire by; time.Now when nil.
+	Now func() time.Time
 }
 
 // RoleMethod assumes an audit role in each account.
@@ -87,7 +89,7 @@ func (m *RoleMethod) RoleARN(accountID string) string {
 
 // Credentials returns a self-renewing session provider for the account.
 func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
-	return newSession(func(ctx context.Context) (aws.Credentials, error) {
+	return newSession(m.o.Now, func(ctx context.Context) (aws.Credentials, error) {
 		roleARN := m.RoleARN(accountID)
 		in := &sts.AssumeRoleInput{
 			RoleArn:         aws.String(roleARN),
@@ -111,6 +113,8 @@ func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
 type RootOptions struct {
 	Partition string
 	Duration  time.Duration // at most 900 s
+	// Now is the clock sessions expire by; time.Now when nil.
+	Now func() time.Time
 }
 
 // RootMethod opens a root session, scoped to auditing root credentials, in
@@ -138,7 +142,7 @@ func (m *RootMethod) TaskPolicyARN() string {
 
 // Credentials returns a cached, self-renewing root session provider.
 func (m *RootMethod) Credentials(accountID string) aws.CredentialsProvider {
-	return newSession(func(ctx context.Context) (aws.Credentials, error) {
+	return newSession(m.o.Now, func(ctx context.Context) (aws.Credentials, error) {
 		policy := m.TaskPolicyARN()
 		out, err := m.api.AssumeRoot(ctx, &sts.AssumeRootInput{
 			TargetPrincipal: aws.String(accountID),

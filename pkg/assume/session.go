@@ -24,8 +24,11 @@ type session struct {
 	creds *aws.Credentials
 }
 
-func newSession(fetch func(context.Context) (aws.Credentials, error)) *session {
-	return &session{fetch: fetch, now: time.Now, lock: make(chan struct{}, 1)}
+func newSession(now func() time.Time, fetch func(context.Context) (aws.Credentials, error)) *session {
+	if now == nil {
+		now = time.Now
+	}
+	return &session{fetch: fetch, now: now, lock: make(chan struct{}, 1)}
 }
 
 // Retrieve returns the session's credentials, fetching them when there are

@@ -28,7 +28,7 @@ func TestSessionFetchesOnlyWhenItMust(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := now
 			fetches := 0
-			s := newSession(func(context.Context) (aws.Credentials, error) {
+			s := newSession(func() time.Time { return clock }, func(context.Context) (aws.Credentials, error) {
 				fetches++
 				c := aws.Credentials{AccessKeyID: "ASIA" + string(rune('A'+fetches)), SecretAccessKey: "s"}
 				if tt.lifetime > 0 {
@@ -36,7 +36,6 @@ func TestSessionFetchesOnlyWhenItMust(t *testing.T) {
 				}
 				return c, nil
 			})
-			s.now = func() time.Time { return clock }
 			ctx := context.Background()
 			first, err := s.Retrieve(ctx)
 			if err != nil {
@@ -63,7 +62,7 @@ func TestSessionFetchesOnlyWhenItMust(t *testing.T) {
 func TestSessionDoesNotKeepAFailure(t *testing.T) {
 	fail := errors.New("AccessDenied")
 	calls := 0
-	s := newSession(func(context.Context) (aws.Credentials, error) {
+	s := newSession(nil, func(context.Context) (aws.Credentials, error) {
 		calls++
 		if calls == 1 {
 			return aws.Credentials{}, fail
@@ -83,7 +82,7 @@ func TestSessionDoesNotKeepAFailure(t *testing.T) {
 // fetch can give up too.
 func TestSessionFollowsTheCallersContext(t *testing.T) {
 	started := make(chan struct{})
-	s := newSession(func(ctx context.Context) (aws.Credentials, error) {
+	s := newSession(nil, func(ctx context.Context) (aws.Credentials, error) {
 		close(started)
 		<-ctx.Done()
 		return aws.Credentials{}, ctx.Err()
