@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
 
 const (
@@ -75,6 +76,12 @@ func sdkConfig(srv *Server, akid, secret, token string) aws.Config {
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 		HTTPClient:   testHTTPClient,
 	}
+}
+
+// sessionConfig is an aws.Config that talks to srv with credentials STS
+// issued.
+func sessionConfig(srv *Server, c *ststypes.Credentials) aws.Config {
+	return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 }
 
 // testHTTPClient buffers request bodies before they reach the transport.

@@ -13,8 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -126,28 +124,13 @@ func startIAMServer(t *testing.T) (*Server, *iamClock) {
 // management account.
 func roleIn(t *testing.T, srv *Server, account string) aws.Config {
 	t.Helper()
-	out, err := sts.NewFromConfig(mgmtConfig(srv)).AssumeRole(context.Background(), &sts.AssumeRoleInput{
-		RoleArn: aws.String("arn:aws:iam::" + account + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("orgscan"),
-	})
-	if err != nil {
-		t.Fatalf("assume role in %s: %v", account, err)
-	}
-	c := out.Credentials
-	return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return assumeRoleSession(t, srv, mgmtConfig(srv), "arn:aws:iam::"+account+":role/OrganizationAccountAccessRole", "orgscan")
 }
 
 // rootIn opens a root session in a member account with a root-task policy.
 func rootIn(t *testing.T, srv *Server, account, task string) aws.Config {
 	t.Helper()
-	out, err := sts.NewFromConfig(mgmtConfig(srv)).AssumeRoot(context.Background(), &sts.AssumeRootInput{
-		TargetPrincipal: aws.String(account),
-		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(rootTaskPolicyPrefix + task)},
-	})
-	if err != nil {
-		t.Fatalf("assume root in %s with %s: %v", account, task, err)
-	}
-	c := out.Credentials
-	return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return assumeRootSession(t, srv, mgmtConfig(srv), account, rootTaskPolicyPrefix+task)
 }
 
 // issuedConfig hands out credentials for a principal made directly, for

@@ -52,29 +52,37 @@ func wantHTTPStatus(t *testing.T, err error, status int) {
 // config that uses the session.
 func assumeRoleConfig(t *testing.T, srv *Server, from aws.Config, roleARN string) aws.Config {
 	t.Helper()
+	return assumeRoleSession(t, srv, from, roleARN, "test")
+}
+
+func assumeRoleSession(t *testing.T, srv *Server, from aws.Config, roleARN, session string) aws.Config {
+	t.Helper()
 	out, err := sts.NewFromConfig(from).AssumeRole(context.Background(), &sts.AssumeRoleInput{
-		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("test"),
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String(session),
 	})
 	if err != nil {
 		t.Fatalf("assume %s: %v", roleARN, err)
 	}
-	c := out.Credentials
-	return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return sessionConfig(srv, out.Credentials)
 }
 
 // assumeRootConfig opens an audit root session in target with from's
 // credentials.
 func assumeRootConfig(t *testing.T, srv *Server, from aws.Config, target string) aws.Config {
 	t.Helper()
+	return assumeRootSession(t, srv, from, target, auditTaskPolicy)
+}
+
+func assumeRootSession(t *testing.T, srv *Server, from aws.Config, target, taskPolicyARN string) aws.Config {
+	t.Helper()
 	out, err := sts.NewFromConfig(from).AssumeRoot(context.Background(), &sts.AssumeRootInput{
 		TargetPrincipal: aws.String(target),
-		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(auditTaskPolicy)},
+		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(taskPolicyARN)},
 	})
 	if err != nil {
-		t.Fatalf("assume root in %s: %v", target, err)
+		t.Fatalf("assume root in %s with %s: %v", target, taskPolicyARN, err)
 	}
-	c := out.Credentials
-	return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return sessionConfig(srv, out.Credentials)
 }
 
 func member(id, name, state string, roles ...Role) Account {
@@ -200,7 +208,7 @@ func TestAssumeRole(t *testing.T) {
 				t.Fatalf("expiration = %v, want now + %v", got, tc.wantExpiry)
 			}
 			c := out.Credentials
-			id, err := sts.NewFromConfig(sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))).
+			id, err := sts.NewFromConfig(sessionConfig(srv, c)).
 				GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			if err != nil {
 				t.Fatalf("GetCallerIdentity with the session: %v", err)
@@ -308,7 +316,7 @@ func TestSessionsExpire(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := out.Credentials
-			return sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			return sessionConfig(srv, c)
 		}, 900 * time.Second},
 		{"a root session lasts at most 900 seconds", func(t *testing.T) aws.Config {
 			return assumeRootConfig(t, srv, mgmtConfig(srv), "222222222222")
@@ -394,7 +402,7 @@ func TestAssumeRoot(t *testing.T) {
 				t.Fatalf("expiration = %v, want now + %v", got, tc.wantExpiry)
 			}
 			c := out.Credentials
-			id, err := sts.NewFromConfig(sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))).
+			id, err := sts.NewFromConfig(sessionConfig(srv, c)).
 				GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			if err != nil {
 				t.Fatalf("GetCallerIdentity in the root session: %v", err)
@@ -497,7 +505,7 @@ func BenchmarkAssumeRoleThenGetCallerIdentity(b *testing.B) {
 				b.Fatal(err)
 			}
 			c := out.Credentials
-			if _, err := sts.NewFromConfig(sdkConfig(srv, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))).
+			if _, err := sts.NewFromConfig(sessionConfig(srv, c)).
 				GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 				b.Fatal(err)
 			}
