@@ -33,10 +33,12 @@ CREATE EXTERNAL TABLE IF NOT EXISTS orgscan_accounts (
       uploaded_at: string>>,
     mfa: struct<
       enabled: boolean,
-      devices: array<struct<serial: string, type: string>>>,
+      devices: array<struct<serial: string, type: string>>,
+      virtual: boolean>,
     password: struct<
       present: boolean,
-      last_used_at: string>>
+      last_used_at: string>>,
+  details_error             struct<code: string, message: string>
 )
 COMMENT 'orgscan: one row per account per scan, from the NDJSON reports'
 PARTITIONED BY (

@@ -34,6 +34,7 @@ type principal struct {
 	SessionName     string
 	TaskPolicyARN   string // root sessions only
 	Expires         time.Time
+	Deny            []DenyStatement // long-lived users only
 }
 
 // world is the simulator's mutable state, guarded by Server.mu.
@@ -47,6 +48,11 @@ type world struct {
 	principals map[string]*principal
 	buckets    map[string]*bucket
 	reports    map[string]*credentialReport // by account id
+	// orgReaders are the delegated administrators of any service, who may
+	// read Organizations; iamAdmins those of IAM, who may also use
+	// centralized root access. Neither holds the management account.
+	orgReaders map[string]bool
+	iamAdmins  map[string]bool
 }
 
 // bucket is an S3 bucket and its objects.
@@ -90,6 +96,14 @@ func newWorld(fx *Fixture) *world {
 		principals: map[string]*principal{},
 		buckets:    map[string]*bucket{},
 		reports:    map[string]*credentialReport{},
+		orgReaders: map[string]bool{},
+		iamAdmins:  map[string]bool{},
+	}
+	for _, id := range fx.Organization.allDelegatedAdministrators() {
+		w.orgReaders[id] = true
+	}
+	for _, id := range fx.Organization.IAMDelegatedAdministrators() {
+		w.iamAdmins[id] = true
 	}
 	for i := range fx.Organization.OUs {
 		ou := fx.Organization.OUs[i]
@@ -110,10 +124,11 @@ func newWorld(fx *Fixture) *world {
 			ARN:             fmt.Sprintf("arn:aws:iam::%s:user/%s", c.AccountID, c.UserName),
 			UserID:          "AIDA" + strings.ToUpper(hex.EncodeToString([]byte(c.UserName + "0000000000"))[:17]),
 			Kind:            kindUser,
+			Deny:            c.Deny,
 		}
 	}
 	for _, b := range fx.Buckets {
-		w.buckets[b.Name] = &bucket{Name: b.Name, OwnerID: b.OwnerID, Objects: map[string]*object{}}
+		w.buckets[b.Name] = &bucket{Name: b.Name, OwnerID: b.OwnerID, Region: b.Region, Objects: map[string]*object{}}
 	}
 	return w
 }

@@ -132,6 +132,32 @@ func TestCLIConformanceIAM(t *testing.T) {
 			t.Fatalf("aws iam list-users = %v\n%s", err, out)
 		}
 	})
+	t.Run("list-virtual-mfa-devices shows the root user's virtual device as assigned", func(t *testing.T) {
+		t.Parallel()
+		type device struct {
+			SerialNumber string
+			User         struct{ Arn, UserId string }
+			EnableDate   string
+		}
+		var assigned, unassigned struct{ VirtualMFADevices []device }
+		runCLIJSON(t, srv, role, &assigned, "iam", "list-virtual-mfa-devices", "--assignment-status", "Assigned")
+		runCLIJSON(t, srv, role, &unassigned, "iam", "list-virtual-mfa-devices", "--assignment-status", "Unassigned")
+		if len(assigned.VirtualMFADevices) != 1 || len(unassigned.VirtualMFADevices) != 0 {
+			t.Fatalf("assigned %+v, unassigned %+v", assigned, unassigned)
+		}
+		d := assigned.VirtualMFADevices[0]
+		if d.SerialNumber != "arn:aws:iam::"+acctRich+":mfa/root-account-mfa-device" || d.User.Arn != rootUserARN(acctRich) ||
+			!strings.HasPrefix(d.EnableDate, "2023-01-01T") {
+			t.Errorf("device = %+v", d)
+		}
+	})
+	t.Run("list-virtual-mfa-devices is outside the audit task policy of a root session", func(t *testing.T) {
+		t.Parallel()
+		out, err := awsCLI(t, srv, rootRich, "iam", "list-virtual-mfa-devices")
+		if err == nil || !strings.Contains(out, "AccessDenied") {
+			t.Fatalf("aws iam list-virtual-mfa-devices = %v\n%s", err, out)
+		}
+	})
 }
 
 func TestCLIConformanceS3(t *testing.T) {
@@ -184,6 +210,34 @@ func TestCLIConformanceS3(t *testing.T) {
 			"--expected-bucket-owner", "222222222222")
 		if err == nil || !strings.Contains(out, "AccessDenied") {
 			t.Fatalf("aws s3api put-object = %v\n%s", err, out)
+		}
+	})
+	t.Run("a bucket in another region is reached through the redirect the CLI follows", func(t *testing.T) {
+		t.Parallel()
+		const eu = "cli-eu-audits"
+		runCLIJSON(t, srv, mgmtCLICreds, nil, "s3api", "create-bucket", "--bucket", eu, "--region", "eu-west-1",
+			"--create-bucket-configuration", "LocationConstraint=eu-west-1")
+		// botocore answers a 301 (for HEAD, its x-amz-bucket-region alone)
+		// by signing again for the region S3 named: each call below is
+		// signed for us-east-1 first, then for eu-west-1.
+		var head struct{ BucketRegion string }
+		runCLIJSON(t, srv, mgmtCLICreds, &head, "s3api", "head-bucket", "--bucket", eu, "--expected-bucket-owner", testMgmtAccount)
+		if head.BucketRegion != "eu-west-1" {
+			t.Errorf("head-bucket output %+v", head)
+		}
+		runCLIJSON(t, srv, mgmtCLICreds, nil, "s3api", "put-object", "--bucket", eu, "--key", "r.json", "--body", src)
+		if obj, ok := srv.Object(eu, "r.json"); !ok || string(obj.Body) != body {
+			t.Fatalf("stored %q (%v)", obj.Body, ok)
+		}
+		var got []string
+		for _, c := range srv.S3Calls() {
+			if c.Bucket == eu && c.Operation != "CreateBucket" {
+				got = append(got, c.Operation+" "+c.SigningRegion)
+			}
+		}
+		want := []string{"HeadBucket us-east-1", "HeadBucket eu-west-1", "PutObject us-east-1", "PutObject eu-west-1"}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("the simulator saw %v, want %v: a redirect served for each call", got, want)
 		}
 	})
 }

@@ -22,7 +22,7 @@
 //   - Organizations: DescribeOrganization (any member), ListRoots,
 //     ListOrganizationalUnitsForParent, ListAccountsForParent, ListAccounts,
 //     DescribeAccount, ListParents, ListTagsForResource (management account
-//     and delegated administrators only). MaxResults is 1..20 and pages are
+//     and the delegated administrators of any service only). MaxResults is 1..20 and pages are
 //     chained with opaque NextTokens. A caller outside the organization gets
 //     AWSOrganizationsNotInUseException, any other member
 //     AccessDeniedException.
@@ -30,7 +30,7 @@
 //     role's account until they expire; AssumeRoot, which opens a root
 //     session of at most 900 seconds in a member account, scoped by an AWS
 //     managed task policy under arn:aws:iam::aws:policy/root-task/, for the
-//     management account or a delegated administrator, when the
+//     management account or IAM's delegated administrator, when the
 //     organization's centralized root access features allow that task.
 //   - IAM: GetAccountSummary (the root-user flags computed from the
 //     fixture), ListOrganizationsFeatures, GenerateCredentialReport and
@@ -89,12 +89,30 @@
 //	  "buckets": [{"name": "orgscan-reports", "owner_account_id": "111111111111"}]
 //	}
 //
+// delegated_administrators lists IAM's delegated administrators, as it
+// always has; delegated_administrators_by_service maps service principals
+// (iam.amazonaws.com, securityhub.amazonaws.com...) to theirs: every one may
+// read Organizations, only IAM's may call ListOrganizationsFeatures and
+// AssumeRoot. feature_set CONSOLIDATED_BILLING is an organization without all
+// features (no trusted access, so no centralized root access). An account's
+// sts_inactive_regions make AssumeRole and AssumeRoot into it, signed for one
+// of those regions, answer RegionDisabledException.
+//
 // State is ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED or PENDING_ACTIVATION;
 // omit_state answers with the legacy Status only. An account without a role
 // entry models a missing OrganizationAccountAccessRole; a role whose
 // trusted_accounts leave the caller out models a trust that denies it;
 // faults.hang makes every STS assume into the account and every IAM call in
-// it block until the client gives up. examples/demo-world.json is a
+// it block until the client gives up; faults.deny_credential_report models
+// a service control policy on the credential report, and
+// faults.credential_report_without_root a report lacking the root row (an
+// emulator's defect, never AWS's). A credential's "deny" list holds
+// explicit Deny statements ({"actions": ["organizations:ListAccountsForParent"],
+// "resources": ["arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-aaaaaaaa"]},
+// * as a wildcard), as a guardrail that allows reading some OUs and not
+// others would state them. A bucket's optional "region" (default
+// us-east-1) is where it lives: a request signed for another region is
+// redirected as S3 redirects it. examples/demo-world.json is a
 // realistic fixture, and Generate builds large seeded ones (10,000 accounts
 // in a few milliseconds) from GenerateOptions.
 //

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,10 +30,59 @@ type Organization struct {
 	ManagementAccountID string `json:"management_account_id"`
 	// OUs is a flat list; Parent is the root id or another OU's id.
 	OUs []OU `json:"ous"`
-	// DelegatedAdministrators may call the Organizations read APIs and,
-	// for the IAM service, sts:AssumeRoot.
+	// DelegatedAdministrators are the accounts registered as delegated
+	// administrator for IAM (service principal iam.amazonaws.com), which
+	// is what this list always meant: Organizations read access, and
+	// ListOrganizationsFeatures and sts:AssumeRoot for centralized root
+	// access. Fixtures written before per-service delegation keep loading
+	// with that meaning.
 	DelegatedAdministrators []string `json:"delegated_administrators,omitempty"`
-	Features                Features `json:"features"`
+	// DelegatedAdministratorsByService are delegated administrators by
+	// service principal (securityhub.amazonaws.com, iam.amazonaws.com...).
+	// Any of them may call the Organizations read APIs; only IAM's get
+	// IAM's root access powers. An account listed under iam.amazonaws.com
+	// here is the same as one in DelegatedAdministrators.
+	DelegatedAdministratorsByService map[string][]string `json:"delegated_administrators_by_service,omitempty"`
+	// FeatureSet is ALL (the default when empty) or CONSOLIDATED_BILLING,
+	// an organization without all features, in which trusted access for
+	// IAM, and so centralized root access, cannot be enabled.
+	FeatureSet string   `json:"feature_set,omitempty"`
+	Features   Features `json:"features"`
+}
+
+// Service principals and feature sets the simulator gives a meaning to.
+const (
+	IAMServicePrincipal = "iam.amazonaws.com"
+	FeatureSetAll       = "ALL"
+	// FeatureSetConsolidatedBilling is an organization without all
+	// features (Organizations User Guide, "Available feature sets").
+	FeatureSetConsolidatedBilling = "CONSOLIDATED_BILLING"
+)
+
+// IAMDelegatedAdministrators are the accounts registered as delegated
+// administrator for IAM, from both forms of the fixture.
+func (o *Organization) IAMDelegatedAdministrators() []string {
+	out := append([]string(nil), o.DelegatedAdministrators...)
+	for _, id := range o.DelegatedAdministratorsByService[IAMServicePrincipal] {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// allDelegatedAdministrators are the accounts registered as delegated
+// administrator for any service.
+func (o *Organization) allDelegatedAdministrators() []string {
+	out := o.IAMDelegatedAdministrators()
+	for _, ids := range o.DelegatedAdministratorsByService {
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // Features are the IAM centralized root access features of the organization.
@@ -73,6 +124,10 @@ type Account struct {
 	Faults  AccountFaults    `json:"faults,omitempty"`
 	// CredentialReport controls the state of the IAM credential report.
 	CredentialReport CredentialReportFixture `json:"credential_report,omitempty"`
+	// STSInactiveRegions are the regions in which STS is deactivated for
+	// this account: AssumeRole and AssumeRoot for credentials in it,
+	// signed for one of them, answer RegionDisabledException.
+	STSInactiveRegions []string `json:"sts_inactive_regions,omitempty"`
 }
 
 // AccountFaults make a single account misbehave.
@@ -85,6 +140,13 @@ type AccountFaults struct {
 	DenyGetAccountSummary bool `json:"deny_get_account_summary,omitempty"`
 	// MalformedIAM makes IAM answer this account with a truncated body.
 	MalformedIAM bool `json:"malformed_iam,omitempty"`
+	// DenyCredentialReport models a service control policy that denies
+	// iam:GenerateCredentialReport and iam:GetCredentialReport.
+	DenyCredentialReport bool `json:"deny_credential_report,omitempty"`
+	// CredentialReportWithoutRoot leaves the <root_account> row out of the
+	// credential report, as an emulator of AWS was seen to do; AWS always
+	// writes it.
+	CredentialReportWithoutRoot bool `json:"credential_report_without_root,omitempty"`
 }
 
 // CredentialReportFixture seeds the IAM credential report state.
@@ -97,6 +159,10 @@ type CredentialReportFixture struct {
 	// GetCredentialReport call in between counts as a poll too and answers
 	// ReportInProgress until the generation completes.
 	GenerationPolls int `json:"generation_polls,omitempty"`
+	// InactiveRotationNA writes N/A as the last_rotated of an inactive
+	// root access key or signing certificate, as the IAM User Guide
+	// documents the column, instead of its date.
+	InactiveRotationNA bool `json:"inactive_rotation_na,omitempty"`
 }
 
 // RootUser is the account's root user and its credentials.
@@ -152,12 +218,28 @@ type StaticCredential struct {
 	SecretAccessKey string `json:"secret_access_key"`
 	AccountID       string `json:"account_id"`
 	UserName        string `json:"user_name"`
+	// Deny is the user's explicit denies, as Deny statements of an
+	// identity-based policy state them; they model guardrails that allow
+	// reading some OUs and not others.
+	Deny []DenyStatement `json:"deny,omitempty"`
+}
+
+// DenyStatement denies actions ("organizations:ListAccountsForParent") on
+// resources (ARNs). A * in a resource matches any run of characters, as in
+// a policy's Resource element; an action without a resource (ListRoots,
+// DescribeOrganization) is matched as the resource "*".
+type DenyStatement struct {
+	Actions   []string `json:"actions"`
+	Resources []string `json:"resources"`
 }
 
 // Bucket is an S3 bucket.
 type Bucket struct {
 	Name    string `json:"name"`
 	OwnerID string `json:"owner_account_id"`
+	// Region is where the bucket lives; omitted, us-east-1. Requests
+	// signed for another region are redirected, as S3 does.
+	Region string `json:"region,omitempty"`
 }
 
 // LoadFixture reads and validates a fixture file.
@@ -260,6 +342,37 @@ func (fx *Fixture) Validate() error {
 			return fmt.Errorf("delegated administrator %q is not among the accounts", id)
 		}
 	}
+	for service, ids := range org.DelegatedAdministratorsByService {
+		if service == "" || strings.TrimSpace(service) != service {
+			return fmt.Errorf("delegated administrators by service: service principal %q: want a name like %s", service, IAMServicePrincipal)
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				return fmt.Errorf("delegated administrator %q for %s is not among the accounts", id, service)
+			}
+		}
+	}
+	switch org.FeatureSet {
+	case "", FeatureSetAll:
+	case FeatureSetConsolidatedBilling:
+		// Trusted access needs all features (Organizations User Guide,
+		// "Available feature sets"), and centralized root access needs
+		// trusted access for IAM.
+		if org.Features != (Features{}) {
+			return fmt.Errorf("feature set %s: an organization without all features cannot have trusted access for IAM or centralized root access; set features to false", org.FeatureSet)
+		}
+	default:
+		return fmt.Errorf("feature set %q: want %s or %s", org.FeatureSet, FeatureSetAll, FeatureSetConsolidatedBilling)
+	}
+	for _, a := range fx.Accounts {
+		for _, region := range a.STSInactiveRegions {
+			// The IAM User Guide's STS region table marks us-east-1 as
+			// always active.
+			if region == "" || region == "us-east-1" {
+				return fmt.Errorf("account %s: sts_inactive_regions %q: STS cannot be deactivated there; name another region", a.ID, region)
+			}
+		}
+	}
 	for _, c := range fx.Credentials {
 		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 			return fmt.Errorf("credential for %q: access key id and secret are required", c.UserName)
@@ -267,10 +380,23 @@ func (fx *Fixture) Validate() error {
 		if !seen[c.AccountID] && !accountIDPattern.MatchString(c.AccountID) {
 			return fmt.Errorf("credential %s: account id %q is not 12 digits", c.AccessKeyID, c.AccountID)
 		}
+		for _, d := range c.Deny {
+			if len(d.Actions) == 0 || len(d.Resources) == 0 {
+				return fmt.Errorf("credential %s: a deny statement needs actions and resources", c.AccessKeyID)
+			}
+			for _, a := range d.Actions {
+				if service, op, ok := strings.Cut(a, ":"); !ok || service == "" || op == "" {
+					return fmt.Errorf("credential %s: deny action %q: want service:Operation", c.AccessKeyID, a)
+				}
+			}
+		}
 	}
 	for _, b := range fx.Buckets {
 		if b.Name == "" || !accountIDPattern.MatchString(b.OwnerID) {
 			return fmt.Errorf("bucket %q: name and a 12-digit owner_account_id are required", b.Name)
+		}
+		if b.Region != "" && !bucketRegionPattern.MatchString(b.Region) {
+			return fmt.Errorf("bucket %q: region %q is not a region name such as eu-west-1", b.Name, b.Region)
 		}
 	}
 	return nil

@@ -10,8 +10,9 @@ package awssim
 //     not), AccountPasswordPresent and AccountSigningCertificatesPresent
 //     always come from the modelled root user. DenyGetAccountSummary makes
 //     it AccessDenied as a service control policy would.
-//   - ListOrganizationsFeatures, for the management account or a delegated
-//     administrator, when trusted access for IAM is enabled.
+//   - ListOrganizationsFeatures, for the management account or IAM's
+//     delegated administrator, when trusted access for IAM is enabled in
+//     an organization with all features.
 //   - GenerateCredentialReport / GetCredentialReport (credreport.go).
 //   - ListAccessKeys, ListSigningCertificates, ListMFADevices,
 //     GetLoginProfile, GetAccessKeyLastUsed and GetUser. Without a UserName
@@ -51,6 +52,7 @@ func (s *Server) iamOps() map[string]op {
 		"GetLoginProfile":           s.getLoginProfile,
 		"GetAccessKeyLastUsed":      s.getAccessKeyLastUsed,
 		"GetUser":                   s.getUser,
+		"ListVirtualMFADevices":     s.listVirtualMFADevices,
 	}
 	notSimulated := s.authorizeIAM(notSimulatedIAM)
 	ops := make(map[string]op, len(iamActionNames))
@@ -376,12 +378,21 @@ func (s *Server) listOrganizationsFeatures(c *call) (any, error) {
 	s.mu.RLock()
 	org := s.world.org
 	inOrg := s.world.inOrganization(acct)
+	isAdmin := s.world.isIAMAdministrator(acct)
 	s.mu.RUnlock()
 	if !inOrg {
 		return nil, errorf(http.StatusBadRequest, "OrganizationNotFoundException",
 			"The request was rejected because no organization is associated with account %s.", acct)
 	}
-	if acct != org.ManagementAccountID && !slices.Contains(org.DelegatedAdministrators, acct) {
+	// The four refusals are the operation's error shapes in the IAM service
+	// model (botocore iam/2010-05-08/service-2.json). Which one wins when
+	// several apply is not documented; this order is a guess, and orgscan
+	// reads each of them as "unknown" with its own reason.
+	if org.FeatureSet == FeatureSetConsolidatedBilling {
+		return nil, errorf(http.StatusBadRequest, "OrganizationNotInAllFeaturesModeException",
+			"The request was rejected because your organization does not have All features enabled.")
+	}
+	if !isAdmin {
 		return nil, errorf(http.StatusBadRequest, "AccountNotManagementOrDelegatedAdministratorException",
 			"The request was rejected because account %s is not the management account or delegated administrator account for centralized root access.", acct)
 	}
@@ -725,4 +736,77 @@ func rootCreated(a *Account) time.Time {
 		return a.Root.CreatedAt
 	}
 	return a.JoinedTimestamp
+}
+
+// virtualMFADevice is VirtualMFADevice as botocore's iam 2010-05-08
+// service-2.json shapes it; the seed and QR code are left out, as AWS only
+// returns them from CreateVirtualMFADevice.
+type virtualMFADevice struct {
+	SerialNumber string           `xml:"SerialNumber"`
+	User         *virtualMFAOwner `xml:"User,omitempty"`
+	EnableDate   string           `xml:"EnableDate,omitempty"`
+}
+
+// virtualMFAOwner is the User shape. For the root user AWS names it by its
+// ARN, arn:aws:iam::ACCOUNT:root, which is what the CIS audit and Prowler
+// match; the other members for the root user are not documented, and the
+// simulator's choice of UserId (the account id) and no UserName is a guess
+// orgscan does not read.
+type virtualMFAOwner struct {
+	Path       string `xml:"Path"`
+	UserName   string `xml:"UserName,omitempty"`
+	UserID     string `xml:"UserId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+}
+
+type listVirtualMFADevicesResult struct {
+	XMLName           xml.Name                     `xml:"ListVirtualMFADevicesResult"`
+	VirtualMFADevices memberList[virtualMFADevice] `xml:"VirtualMFADevices"`
+	IsTruncated       bool                         `xml:"IsTruncated"`
+	Marker            string                       `xml:"Marker,omitempty"`
+}
+
+// listVirtualMFADevices lists the account's virtual MFA devices; the
+// simulator models only the root user's, assigned when its MFA is virtual.
+// AssignmentStatus is Assigned, Unassigned or Any (the default), per the
+// API reference (ListVirtualMFADevices). Explicit denies of the caller
+// apply, worded as IAM words them (403 AccessDenied).
+func (s *Server) listVirtualMFADevices(c *call) (any, error) {
+	for _, d := range c.caller.Deny {
+		if matchesAny(d.Actions, "iam:ListVirtualMFADevices", true) && matchesAny(d.Resources, "*", false) {
+			return nil, errorf(http.StatusForbidden, "AccessDenied",
+				"User: %s is not authorized to perform: iam:ListVirtualMFADevices on resource: * with an explicit deny in an identity-based policy",
+				c.caller.ARN)
+		}
+	}
+	status := c.form.Get("AssignmentStatus")
+	switch status {
+	case "", "Any", "Assigned", "Unassigned":
+	default:
+		return nil, errorf(http.StatusBadRequest, "ValidationError",
+			"1 validation error detected: Value '%s' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Assigned, Unassigned, Any]", status)
+	}
+	var devices []virtualMFADevice
+	a := s.account(c.caller.AccountID)
+	if a.Root.MFA == "virtual" && status != "Unassigned" {
+		enabled := a.Root.CreatedAt
+		if a.Root.MFAEnabledAt != nil {
+			enabled = *a.Root.MFAEnabledAt
+		}
+		devices = append(devices, virtualMFADevice{
+			SerialNumber: RootMFASerial(a.ID, a.Root.MFA),
+			User: &virtualMFAOwner{
+				Path: "/", UserID: a.ID, Arn: rootUserARN(a.ID), CreateDate: isoTime(rootCreated(&a)),
+			},
+			EnableDate: isoTime(enabled),
+		})
+	}
+	start, end, marker, err := page(c, len(devices))
+	if err != nil {
+		return nil, err
+	}
+	res := &listVirtualMFADevicesResult{IsTruncated: marker != "", Marker: marker}
+	res.VirtualMFADevices.Members = devices[start:end]
+	return res, nil
 }

@@ -719,7 +719,7 @@ func TestCredentialReportContent(t *testing.T) {
 		{"every root credential shows, an inactive key keeps its rotation date", roleIn(t, srv, acctRich), "<root_account>", map[string]string{
 			"arn":                            "arn:aws:iam::222222222222:root",
 			"user_creation_time":             "2019-06-07T10:20:30+00:00",
-			"password_enabled":               "not_supported",
+			"password_enabled":               "true",
 			"password_last_used":             "2026-02-20T10:20:30+00:00",
 			"password_last_changed":          "not_supported",
 			"password_next_rotation":         "not_supported",
@@ -740,7 +740,7 @@ func TestCredentialReportContent(t *testing.T) {
 			"cert_2_last_rotated":            "N/A",
 		}},
 		{"no root credentials are false and N/A throughout", roleIn(t, srv, acctSCP), "<root_account>", map[string]string{
-			"password_enabled": "not_supported", "password_last_used": "N/A", "mfa_active": "false",
+			"password_enabled": "false", "password_last_used": "N/A", "mfa_active": "false",
 			"access_key_1_active": "false", "access_key_1_last_rotated": "N/A", "access_key_1_last_used_date": "N/A",
 			"access_key_2_active": "false", "access_key_2_last_rotated": "N/A", "cert_1_active": "false", "cert_1_last_rotated": "N/A",
 		}},

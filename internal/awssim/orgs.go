@@ -123,6 +123,14 @@ func (w *world) orgARN(kind, id string) string {
 	return fmt.Sprintf("arn:aws:organizations::%s:%s/%s/%s", w.org.ManagementAccountID, kind, w.org.ID, id)
 }
 
+// parentARN is the ARN of the root or of an OU.
+func (w *world) parentARN(id string) string {
+	if id == w.org.RootID {
+		return w.orgARN("root", id)
+	}
+	return w.orgARN("ou", id)
+}
+
 func (w *world) accountView(a *Account) orgAccount {
 	v := orgAccount{
 		ID:              a.ID,
@@ -183,16 +191,28 @@ func (s *Server) authorizeOrganizations(c *call, anyMember bool) error {
 			"User: %s is not authorized to perform: organizations:%s because no session policy allows the organizations:%s action",
 			c.caller.ARN, c.op, c.op)
 	}
-	if anyMember || w.isOrgAdministrator(c.caller.AccountID) {
-		return nil
+	if !anyMember && !w.isOrgAdministrator(c.caller.AccountID) {
+		return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
 	}
-	return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+	return explicitDeny(c, "organizations:"+c.op, "*")
 }
 
 // isOrgAdministrator tells whether an account is the management account or
-// a delegated administrator.
+// a delegated administrator of any service: registering a delegated
+// administrator for a service also grants it Organizations' read-only
+// actions (Organizations User Guide, "Delegated administrator for AWS
+// services that work with Organizations"; RegisterDelegatedAdministrator:
+// "It grants read-only access to Organizations service data").
 func (w *world) isOrgAdministrator(accountID string) bool {
-	return accountID == w.org.ManagementAccountID || slices.Contains(w.org.DelegatedAdministrators, accountID)
+	return accountID == w.org.ManagementAccountID || w.orgReaders[accountID]
+}
+
+// isIAMAdministrator tells whether an account may use centralized root
+// access: only the management account and IAM's delegated administrator
+// (AssumeRoot and ListOrganizationsFeatures in the STS and IAM API
+// references: "a delegated administrator account for IAM").
+func (w *world) isIAMAdministrator(accountID string) bool {
+	return accountID == w.org.ManagementAccountID || w.iamAdmins[accountID]
 }
 
 // pageRequest is the paging part of every List request.
@@ -297,6 +317,15 @@ func (w *world) hasParent(id string) bool {
 	return ok
 }
 
+// featureSet is the organization's FeatureSet as DescribeOrganization
+// reports it.
+func (w *world) featureSet() string {
+	if w.org.FeatureSet == "" {
+		return FeatureSetAll
+	}
+	return w.org.FeatureSet
+}
+
 func (s *Server) describeOrganization(c *call) (any, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -310,7 +339,7 @@ func (s *Server) describeOrganization(c *call) (any, error) {
 	}{orgOrganization{
 		ID:                   w.org.ID,
 		Arn:                  w.orgARN("organization", ""),
-		FeatureSet:           "ALL",
+		FeatureSet:           w.featureSet(),
 		MasterAccountArn:     w.orgARN("account", mgmt.ID),
 		MasterAccountID:      mgmt.ID,
 		MasterAccountEmail:   mgmt.Email,
@@ -364,6 +393,12 @@ func (s *Server) childPage(c *call, children map[string][]string) ([]string, *st
 	}
 	if !s.world.hasParent(req.ParentID) {
 		return nil, nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+	}
+	// The ...ForParent operations authorize on the parent's ARN, so a policy
+	// can allow some OUs and not others (Service Authorization Reference,
+	// AWS Organizations: resource types root and organizationalunit).
+	if err := explicitDeny(c, "organizations:"+c.op, s.world.parentARN(req.ParentID)); err != nil {
+		return nil, nil, err
 	}
 	ids := children[req.ParentID]
 	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))

@@ -80,6 +80,25 @@ func (s *Server) Objects(bucket string) []string {
 	return slices.Sorted(maps.Keys(b.Objects))
 }
 
+// S3Call is what the simulator saw of one authenticated S3 request: enough
+// for a test to tell which region a client signed for and whether it sent
+// the expected bucket owner.
+type S3Call struct {
+	Operation     string
+	Bucket, Key   string
+	SigningRegion string
+	// ExpectedBucketOwner is the x-amz-expected-bucket-owner header; "" when
+	// absent.
+	ExpectedBucketOwner string
+}
+
+// S3Calls returns the S3 requests received so far, oldest first.
+func (s *Server) S3Calls() []S3Call {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.s3Calls)
+}
+
 // s3Target is what an S3 request addresses.
 type s3Target struct {
 	bucket, key string
@@ -155,6 +174,10 @@ func (s *Server) serveS3(w http.ResponseWriter, c *call, reqID string) error {
 		return err
 	}
 	t := s3Route(c.r)
+	s.mu.Lock()
+	s.s3Calls = append(s.s3Calls, S3Call{Operation: t.op, Bucket: t.bucket, Key: t.key, SigningRegion: c.region,
+		ExpectedBucketOwner: c.r.Header.Get("X-Amz-Expected-Bucket-Owner")})
+	s.mu.Unlock()
 	w.Header().Set("x-amz-request-id", reqID)
 	switch t.op {
 	case "ListBuckets":
@@ -166,12 +189,14 @@ func (s *Server) serveS3(w http.ResponseWriter, c *call, reqID string) error {
 		return errorf(http.StatusNotImplemented, "NotImplemented",
 			"awssim does not simulate this S3 request (%s %s)", c.r.Method, c.r.URL.RequestURI())
 	}
+	if err := s.checkBucketRegion(w, c, t); err != nil {
+		return err
+	}
 	if err := s.checkBucketAccess(c, t.bucket); err != nil {
 		return err
 	}
 	switch t.op {
 	case "HeadBucket":
-		w.Header().Set("x-amz-bucket-region", s.bucketRegion(t.bucket))
 		w.WriteHeader(http.StatusOK)
 		return nil
 	case "ListObjectsV2":
@@ -206,9 +231,52 @@ func checkPayloadHash(c *call) error {
 	return nil
 }
 
+// checkBucketRegion redirects a request signed for a region other than the
+// bucket's, before any access check, and gives HeadBucket the bucket's
+// region on every answer. The S3 API Reference for HeadBucket: "You can make
+// a HeadBucket call on any bucket name to any Region in the partition, and
+// regardless of the permissions on the bucket, you will receive a response
+// header with the correct bucket location"; its error list gives
+// PermanentRedirect as 301 Moved Permanently. The body's elements (Code,
+// Message, Endpoint, Bucket, RequestId) are those of 301 answers recorded
+// from S3 in public bug reports (aws-cli#968, tinys3#18); botocore's
+// S3RegionRedirectorv2 reads the region from x-amz-bucket-region, and for a
+// HEAD, which has no body, from that header alone. S3 answers 400
+// AuthorizationHeaderMalformed instead when the request reaches the bucket's
+// own regional endpoint signed for another region; the simulator is one
+// endpoint for every region, so a request is taken to reach the endpoint of
+// the region it was signed for, and is redirected.
+func (s *Server) checkBucketRegion(w http.ResponseWriter, c *call, t s3Target) error {
+	s.mu.RLock()
+	b, ok := s.world.buckets[t.bucket]
+	region := ""
+	if ok {
+		region = orUSEast1(b.Region)
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return nil // NoSuchBucket, from checkBucketAccess
+	}
+	if t.op == "HeadBucket" || c.region != region {
+		w.Header().Set("x-amz-bucket-region", region)
+	}
+	if c.region == region {
+		return nil
+	}
+	// The endpoint to use is this one, signed for the bucket's region:
+	// the simulator serves every region at one address.
+	return &apiError{Status: http.StatusMovedPermanently, Code: "PermanentRedirect",
+		Message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+		Extra:   map[string]string{"Bucket": t.bucket, "Endpoint": c.r.Host}}
+}
+
 // checkBucketAccess answers NoSuchBucket for a missing bucket (to anyone, as
 // S3 does), then AccessDenied for a caller of another account, a root
-// session, or an x-amz-expected-bucket-owner that is not the owner.
+// session, or an x-amz-expected-bucket-owner that is not the owner. The S3
+// API Reference documents ExpectedBucketOwner the same way on HeadBucket,
+// ListObjectsV2, GetObject, HeadObject and PutObject: "If the account ID
+// that you provide does not match the actual owner of the bucket, the
+// request fails with the HTTP status code 403 Forbidden (access denied)."
 func (s *Server) checkBucketAccess(c *call, bucket string) error {
 	s.mu.RLock()
 	b, ok := s.world.buckets[bucket]
@@ -242,7 +310,10 @@ func (s *Server) bucketRegion(name string) string {
 
 // ---- buckets ----
 
-var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var (
+	bucketNamePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	bucketRegionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+)
 
 type createBucketConfiguration struct {
 	LocationConstraint string `xml:"LocationConstraint"`

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc64"
@@ -24,6 +25,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 const reportsBucket = "orgscan-reports" // owned by the management account
@@ -617,5 +620,190 @@ func TestS3CountsOperations(t *testing.T) {
 	st := srv.Stats().Operations
 	if st["s3:PutObject"].Requests != 1 || st["s3:GetObject"].Requests != 1 || st["s3:GetObject"].Failed != 1 {
 		t.Fatalf("stats = %+v", st)
+	}
+}
+
+// regionWorld is the IAM fixture with one more bucket of the management
+// account, in eu-west-1.
+func regionWorld(t *testing.T) *Server {
+	t.Helper()
+	fx := iamFixture()
+	fx.Buckets = append(fx.Buckets, Bucket{Name: euBucket, OwnerID: testMgmtAccount, Region: "eu-west-1"})
+	clock := &iamClock{t: iamEpoch}
+	return startServer(t, Options{Fixture: fx, Now: clock.Now})
+}
+
+const euBucket = "eu-evidence"
+
+func TestS3RedirectsARequestSignedForAnotherRegion(t *testing.T) {
+	srv := regionWorld(t)
+	ctx := context.Background()
+	inRegion := func(region string) *s3.Client {
+		cfg := mgmtConfig(srv)
+		cfg.Region = region
+		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	}
+	us, eu := inRegion("us-east-1"), inRegion("eu-west-1")
+	putBody(t, eu, euBucket, "k", "v")
+	putBody(t, us, reportsBucket, "k", "v")
+
+	calls := []struct {
+		name string
+		call func(c *s3.Client, bucket string) error
+	}{
+		{"HeadBucket", func(c *s3.Client, b string) error {
+			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)})
+			return err
+		}},
+		{"ListObjectsV2", func(c *s3.Client, b string) error {
+			_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
+			return err
+		}},
+		{"GetObject", func(c *s3.Client, b string) error {
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("k")})
+			if err == nil {
+				out.Body.Close()
+			}
+			return err
+		}},
+		{"PutObject", func(c *s3.Client, b string) error {
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("k2"), Body: strings.NewReader("x")})
+			return err
+		}},
+	}
+	for _, tc := range []struct {
+		name          string
+		client        *s3.Client
+		bucket, where string
+	}{
+		{"a eu-west-1 bucket asked from us-east-1", us, euBucket, "eu-west-1"},
+		{"a us-east-1 bucket asked from eu-west-1", eu, reportsBucket, "us-east-1"},
+	} {
+		for _, op := range calls {
+			t.Run(tc.name+" answers "+op.name+" with 301 and the bucket's region", func(t *testing.T) {
+				err := op.call(tc.client, tc.bucket)
+				var re *smithyhttp.ResponseError
+				if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusMovedPermanently {
+					t.Fatalf("error = %v, want HTTP 301", err)
+				}
+				if got := re.Response.Header.Get("X-Amz-Bucket-Region"); got != tc.where {
+					t.Errorf("x-amz-bucket-region = %q, want %q", got, tc.where)
+				}
+				var ae smithy.APIError
+				if op.name != "HeadBucket" && (!errors.As(err, &ae) || ae.ErrorCode() != "PermanentRedirect") {
+					t.Errorf("error = %v, want PermanentRedirect", err)
+				}
+			})
+		}
+	}
+
+	t.Run("the redirect's body is S3's error document", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/"+euBucket+"/k", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := sha256.Sum256(nil)
+		req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(empty[:]))
+		creds := aws.Credentials{AccessKeyID: testMgmtKey, SecretAccessKey: testMgmtSecret}
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "s3", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{"<Code>PermanentRedirect</Code>", "<Bucket>" + euBucket + "</Bucket>", "<Endpoint>", "<RequestId>"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("body lacks %s:\n%s", want, body)
+			}
+		}
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("X-Amz-Bucket-Region") != "eu-west-1" {
+			t.Errorf("status %d, region %q", resp.StatusCode, resp.Header.Get("X-Amz-Bucket-Region"))
+		}
+	})
+	t.Run("signed for the bucket's region every call succeeds", func(t *testing.T) {
+		for _, op := range calls {
+			if err := op.call(eu, euBucket); err != nil {
+				t.Errorf("%s: %v", op.name, err)
+			}
+		}
+	})
+	t.Run("HeadBucket names the region when it refuses, whatever the region asked", func(t *testing.T) {
+		for _, c := range []*s3.Client{us, eu} {
+			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(euBucket), ExpectedBucketOwner: aws.String("999999999999")})
+			var re *smithyhttp.ResponseError
+			if !errors.As(err, &re) || re.Response.Header.Get("X-Amz-Bucket-Region") != "eu-west-1" {
+				t.Fatalf("error = %v, want one carrying x-amz-bucket-region eu-west-1", err)
+			}
+		}
+	})
+	t.Run("a missing bucket is NoSuchBucket from any region", func(t *testing.T) {
+		_, err := eu.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("nowhere")})
+		wantError(t, err, "NoSuchBucket", 404, "")
+	})
+}
+
+func TestS3EnforcesTheExpectedOwnerOnEveryCall(t *testing.T) {
+	srv, _ := startIAMServer(t)
+	ctx := context.Background()
+	client := s3Client(mgmtConfig(srv))
+	putBody(t, client, reportsBucket, "k", "v")
+	for _, owner := range []struct {
+		name, id string
+		status   int
+	}{
+		{"the owner's id is accepted", testMgmtAccount, 200},
+		{"another account's id is refused with 403", "222222222222", 403},
+	} {
+		t.Run(owner.name, func(t *testing.T) {
+			errs := map[string]error{}
+			_, errs["HeadBucket"] = client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(reportsBucket), ExpectedBucketOwner: aws.String(owner.id)})
+			_, errs["ListObjectsV2"] = client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(reportsBucket), ExpectedBucketOwner: aws.String(owner.id)})
+			var get *s3.GetObjectOutput
+			get, errs["GetObject"] = client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(reportsBucket), Key: aws.String("k"), ExpectedBucketOwner: aws.String(owner.id)})
+			if get != nil {
+				get.Body.Close()
+			}
+			_, errs["PutObject"] = client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(reportsBucket), Key: aws.String("k"),
+				Body: strings.NewReader("v"), ExpectedBucketOwner: aws.String(owner.id)})
+			for op, err := range errs {
+				var re *smithyhttp.ResponseError
+				switch {
+				case owner.status == 200 && err != nil:
+					t.Errorf("%s: %v", op, err)
+				case owner.status != 200 && (!errors.As(err, &re) || re.HTTPStatusCode() != owner.status):
+					t.Errorf("%s: error %v, want HTTP %d", op, err, owner.status)
+				}
+			}
+		})
+	}
+}
+
+func TestFixtureBucketRegion(t *testing.T) {
+	for _, tc := range []struct {
+		name, region string
+		ok           bool
+	}{
+		{"a bucket without a region loads, in us-east-1", "", true},
+		{"a bucket in eu-west-1 loads", "eu-west-1", true},
+		{"a region that is no region name is refused", "Mars", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := iamFixture()
+			fx.Buckets = []Bucket{{Name: "regional-evidence", OwnerID: testMgmtAccount, Region: tc.region}}
+			data, err := json.Marshal(fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.region == "" && bytes.Contains(data, []byte(`"region"`)) {
+				t.Fatal("an unset region must not be written: fixtures stay as they were")
+			}
+			_, err = ReadFixture(bytes.NewReader(data))
+			if (err == nil) != tc.ok {
+				t.Fatalf("ReadFixture = %v, want ok %v", err, tc.ok)
+			}
+		})
 	}
 }

@@ -77,6 +77,7 @@ type Server struct {
 	// mu guards the mutable world: issued credentials, reports, objects.
 	mu        sync.RWMutex
 	world     *world
+	s3Calls   []S3Call // every authenticated S3 request (s3.go)
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -159,6 +160,34 @@ func CheckLoopback(addr string) error {
 	return nil
 }
 
+// loopbackHost accepts a Host header that names the loopback interface: a
+// loopback IP literal, localhost, or a name under .localhost (RFC 6761,
+// which resolvers and browsers keep on the loopback interface; S3's
+// virtual-hosted style uses bucket.localhost). The port is not compared:
+// a rebinding page uses the simulator's own port, and a local forwarding
+// proxy in front of the simulator legitimately names another.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// truncateHost keeps a refused Host short in the answer; %q escapes the
+// rest.
+func truncateHost(h string) string {
+	if len(h) > 64 {
+		return h[:64] + "..."
+	}
+	return h
+}
+
 // URL is the endpoint to give the SDK (BaseEndpoint or AWS_ENDPOINT_URL).
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
@@ -213,6 +242,21 @@ type op func(c *call) (any, error)
 const maxBody = 64 << 20
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !loopbackHost(r.Host) {
+		// A web page whose name an attacker re-pointed at 127.0.0.1 (DNS
+		// rebinding) reaches this port with its own name as the Host. 421
+		// Misdirected Request (RFC 9110, section 15.5.20) says this server
+		// does not answer for that name at all; 403 would say the sender
+		// lacks a permission it could be granted.
+		listen := "127.0.0.1"
+		if s.ln != nil {
+			listen = s.Addr()
+		}
+		writeError(w, guessService(r), s.requestID(), errorf(http.StatusMisdirectedRequest, "MisdirectedRequest",
+			"awssim answers only for loopback host names such as %s; the request named host %q (DNS rebinding from a web page looks like this)",
+			listen, truncateHost(r.Host)))
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_awssim/") {
 		s.serveControl(w, r)
 		return

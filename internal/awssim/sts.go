@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,6 +169,25 @@ func usableForSessions(state string) bool {
 	return state == "ACTIVE" || state == "PENDING_CLOSURE"
 }
 
+// stsInactive tells whether STS is deactivated, in the region a request
+// was signed for, for the account the credentials would act in. The IAM
+// User Guide ("Managing AWS STS in an AWS Region") has the account where the
+// credentials are generated activate the region, whatever the caller's.
+// Whether STS checks this before or after the role's trust is not
+// documented; the simulator checks it last, a guess.
+func stsInactive(a *Account, region string) bool {
+	return slices.Contains(a.STSInactiveRegions, region)
+}
+
+// regionDisabled is STS's RegionDisabledException (403, a sender fault in
+// botocore's sts/2011-06-15/service-2.json, listed for AssumeRole and
+// AssumeRoot), worded as AWS words it in answers quoted in public issues
+// (turbot/steampipe-plugin-aws#1510, org-formation/org-formation-cli#465).
+func regionDisabled(accountID string) *apiError {
+	return errorf(http.StatusForbidden, "RegionDisabledException",
+		"STS is not activated in this region for account:%s. Your account administrator can activate STS in this region using the IAM Console.", accountID)
+}
+
 // trusts tells whether a role's trust policy admits the caller: a trusted
 // entry names the caller's account (as an id or its :root ARN), the
 // caller's exact ARN, or, for an assumed-role session, the role it came from.
@@ -259,6 +279,8 @@ func (s *Server) assumeRole(c *call) (any, error) {
 		refusal = denied
 	case !usableForSessions(target.State):
 		refusal = denied
+	case stsInactive(target, c.region):
+		refusal = regionDisabled(ra.Account)
 	}
 	maxSession := defaultMaxRoleSession
 	if role != nil && role.MaxSessionDuration > 0 {
@@ -309,7 +331,7 @@ var rootTaskPolicies = map[string]func(Features) bool{
 
 // assumeRoot issues a short root session in a member account, scoped by an
 // AWS managed task policy. AWS documents who may call it (the management
-// account or the IAM delegated administrator, never root credentials) and
+// account or IAM's delegated administrator, never root credentials) and
 // that centralized root access must be enabled; every refusal of that kind
 // is the AccessDenied "not authorized to perform: sts:AssumeRoot on
 // resource: arn:aws:iam::TARGET:root" answer.
@@ -355,9 +377,10 @@ func (s *Server) assumeRoot(c *call) (any, error) {
 	s.mu.RLock()
 	w := s.world
 	features := w.org.Features
-	callerIsAdmin := w.inOrganization(c.caller.AccountID) && w.isOrgAdministrator(c.caller.AccountID)
+	callerIsAdmin := w.inOrganization(c.caller.AccountID) && w.isIAMAdministrator(c.caller.AccountID)
 	acct, inOrg := w.accounts[target]
 	isManagement := target == w.org.ManagementAccountID
+	regionOff := inOrg && stsInactive(acct, c.region)
 	s.mu.RUnlock()
 
 	switch {
@@ -368,6 +391,8 @@ func (s *Server) assumeRoot(c *call) (any, error) {
 		return nil, denied
 	case !inOrg, isManagement, !usableForSessions(acct.State):
 		return nil, denied
+	case regionOff:
+		return nil, regionDisabled(target)
 	}
 
 	p := s.issue(principal{

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -31,7 +30,8 @@ Exit status:
   1    fatal: no credentials, cannot list the organization, upload failed
   2    bad usage or input
   3    incomplete: some accounts could not be scanned (the report says which)
-  4    findings present and --fail-on-findings set (diff: new findings)
+  4    findings at or above --fail-severity and --fail-on-findings set
+       (diff: new findings)
   130  interrupted: the partial report was written, marked incomplete
 `
 
@@ -71,9 +71,13 @@ Output
                              org=<id>/date=<YYYY-MM-DD>/orgscan-<time>.<ext>)
   --sse ALG                  S3 server-side encryption: AES256 or aws:kms (default AES256)
   --sse-kms-key-id ARN       KMS key for --sse aws:kms
-  --expected-bucket-owner ID refuse to upload to a bucket of another account
+  --expected-bucket-owner ID refuse a bucket of another account (--out, --baseline)
   --baseline s3://b/prefix/  compare with the newest earlier report under the prefix
-  --fail-on-findings         exit 4 when any account has findings
+  --fail-on-findings         exit 4 when any account has findings of the
+                             --fail-severity or more
+  --fail-severity S          critical, high, medium, low or informational
+                             (default low: the management account's root
+                             password, informational, does not fail)
   -q, --quiet                no progress, only warnings on stderr
   --log-format F             text or json logs on stderr (default text)
   --debug                    trace AWS requests on stderr (secrets redacted)
@@ -107,8 +111,7 @@ func run(ctx context.Context, env runEnv, args []string) int {
 	case "diff":
 		return diffCommand(ctx, env, args[1:])
 	case "version", "--version":
-		fmt.Fprintf(st.Out, "orgscan %s\n", env.version)
-		return exitOK
+		return versionCommand(env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(st.Out, usageText)
 		return exitOK
@@ -138,13 +141,4 @@ func scanCommand(ctx context.Context, env runEnv, args []string, name string) in
 		return code
 	}
 	return runScan(ctx, env, o)
-}
-
-// Version is the module version the binary was built from.
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
-		return "dev"
-	}
-	return bi.Main.Version
 }

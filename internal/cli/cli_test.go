@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,6 +66,13 @@ type result struct {
 // runAs runs orgscan against the simulator with the given credential.
 func (s *sim) runAs(t *testing.T, cred awssim.StaticCredential, args ...string) result {
 	t.Helper()
+	return s.runAt(t, cred, s.srv.URL(), args...)
+}
+
+// runAt runs orgscan with the given credential against endpoint, which may
+// be a proxy in front of the simulator.
+func (s *sim) runAt(t *testing.T, cred awssim.StaticCredential, endpoint string, args ...string) result {
+	t.Helper()
 	st, out, errOut := Test()
 	env := runEnv{
 		streams:     st,
@@ -77,7 +85,7 @@ func (s *sim) runAs(t *testing.T, cred awssim.StaticCredential, args ...string) 
 		env.now = s.now
 	}
 	if len(args) > 0 && (args[0] == "scan" || args[0] == "diff") {
-		args = append([]string{args[0], "--endpoint-url", s.srv.URL(), "--region", "us-east-1"}, args[1:]...)
+		args = append([]string{args[0], "--endpoint-url", endpoint, "--region", "us-east-1"}, args[1:]...)
 	}
 	code := run(context.Background(), env, args)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
@@ -275,16 +283,49 @@ func TestJSONOutputValidatesAgainstThePublishedSchema(t *testing.T) {
 func TestDebugTraceRedactsSecrets(t *testing.T) {
 	s := startSim(t, demoWorld(t), awssim.Options{})
 	cred, _ := s.fx.ManagementCredential()
-	res := s.run(t, "scan", "--debug", "-f", "json", "--access", "assume-role", "--details")
+	// One upload that lands, for the object metadata S3 keeps, and one
+	// that fails, for the local fallback file.
+	res := s.run(t, "scan", "--debug", "-f", "json", "--access", "assume-role", "--details",
+		"--out", "s3://orgscan-reports/secrets/r.json", "--out", "s3://no-such-bucket-here/r.json")
+	if res.code != exitFatal || !strings.Contains(res.stderr, "the report is saved in") {
+		t.Fatalf("exit %d, want 1 with a fallback file for the failed upload:\n%.2000s", res.code, res.stderr)
+	}
 	if !strings.Contains(res.stderr, "aws> STS.GetCallerIdentity") || !strings.Contains(res.stderr, `Authorization="REDACTED"`) {
 		t.Fatalf("no redacted request trace on stderr:\n%.2000s", res.stderr)
 	}
 	if !strings.Contains(res.stderr, `X-Amz-Security-Token="REDACTED"`) {
 		t.Errorf("assumed-role requests carry a security token; it must show as REDACTED")
 	}
-	for _, secret := range []string{cred.SecretAccessKey, "AWS4-HMAC-SHA256", "Signature=", "IQoJb3JpZ2lu", "SecretAccessKey"} {
-		if strings.Contains(res.stderr, secret) {
-			t.Errorf("debug output contains %q", secret)
+	places := map[string]string{"stderr": res.stderr, "stdout": res.stdout}
+	fallbacks, _ := filepath.Glob(filepath.Join(s.fallbackDir, "orgscan-fallback-*"))
+	if len(fallbacks) != 1 {
+		t.Fatalf("fallback files %v, want one", fallbacks)
+	}
+	data, err := os.ReadFile(fallbacks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	places["the fallback file"] = string(data)
+	obj, ok := s.srv.Object(reportBucket, "secrets/r.json")
+	if !ok {
+		t.Fatal("the upload did not land")
+	}
+	var meta strings.Builder
+	for k, vs := range obj.Header {
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-meta-") {
+			fmt.Fprintf(&meta, "%s: %s\n", k, strings.Join(vs, ","))
+		}
+	}
+	if meta.Len() == 0 {
+		t.Fatal("the object holds no metadata to check")
+	}
+	places["the S3 object metadata"] = meta.String()
+	places["the S3 object"] = string(obj.Body)
+	for where, text := range places {
+		for _, secret := range []string{cred.SecretAccessKey, "AWS4-HMAC-SHA256", "Signature=", "IQoJb3JpZ2lu", "SecretAccessKey"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains %q", where, secret)
+			}
 		}
 	}
 }

@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -22,25 +25,54 @@ func demoCommand(ctx context.Context, env runEnv, args []string) int {
 		fmt.Fprintln(env.streams.ErrOut, "orgscan demo: --endpoint-url and --profile do not apply: the demo runs against its own simulator (use `orgscan scan` for a real organization)")
 		return exitUsage
 	}
-	fx, err := awssim.ReadFixture(bytes.NewReader(examples.DemoWorld))
-	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan demo: the built-in world is invalid: %v\n", err)
-		return exitFatal
-	}
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSim()
-	srv, err := awssim.Start(simCtx, awssim.Options{Fixture: fx})
+	srv, admin, err := startDemoSimulator(simCtx)
 	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan demo: start the simulator: %v\n", err)
+		fmt.Fprintf(env.streams.ErrOut, "orgscan demo: %v\n", err)
 		return exitFatal
 	}
 	defer srv.Close()
-	admin, err := fx.ManagementCredential()
-	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan demo: the built-in world: %v\n", err)
-		return exitFatal
-	}
 	o.EndpointURL = srv.URL()
 	env.credentials = credentials.NewStaticCredentialsProvider(admin.AccessKeyID, admin.SecretAccessKey, "")
 	return runScan(ctx, env, o)
+}
+
+// startDemoSimulator serves the example organization on loopback under
+// credentials made up for this run. The example's own keys are published
+// with orgscan: any local user could otherwise find the port and use them
+// to plant what the demo reads (a baseline, say).
+func startDemoSimulator(ctx context.Context) (*awssim.Server, awssim.StaticCredential, error) {
+	fx, err := awssim.ReadFixture(bytes.NewReader(examples.DemoWorld))
+	if err != nil {
+		return nil, awssim.StaticCredential{}, fmt.Errorf("the built-in world is invalid: %w", err)
+	}
+	for i := range fx.Credentials {
+		id, secret, err := randomKeys()
+		if err != nil {
+			return nil, awssim.StaticCredential{}, err
+		}
+		fx.Credentials[i].AccessKeyID, fx.Credentials[i].SecretAccessKey = id, secret
+	}
+	admin, err := fx.ManagementCredential()
+	if err != nil {
+		return nil, awssim.StaticCredential{}, fmt.Errorf("the built-in world: %w", err)
+	}
+	srv, err := awssim.Start(ctx, awssim.Options{Fixture: fx})
+	if err != nil {
+		return nil, awssim.StaticCredential{}, fmt.Errorf("start the simulator: %w", err)
+	}
+	return srv, admin, nil
+}
+
+// randomKeys makes an access key pair in IAM's shapes: an AKIA id of
+// sixteen base-32 characters and a forty-character secret.
+func randomKeys() (id, secret string, err error) {
+	b := make([]byte, 10+30)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("generate the demo's credentials: %w", err)
+	}
+	id = "AKIA" + base32.StdEncoding.EncodeToString(b[:10])
+	secret = base64.StdEncoding.EncodeToString(b[10:])
+	return id, secret, nil
 }

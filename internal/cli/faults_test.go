@@ -39,24 +39,34 @@ func checkInvariants(t *testing.T, fx *awssim.Fixture, res result) *faultReport 
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatalf("the report is not one JSON document (exit %d): %v\nstderr: %s", res.code, err, res.stderr)
 	}
+	// Every account appears exactly once, but those that a denied OU
+	// listing hides, which appear never (and make the report incomplete).
+	hidden := hiddenAccounts(fx)
 	seen := map[string]int{}
 	for _, a := range rep.Accounts {
 		seen[a.ID]++
 	}
 	for _, a := range fx.Accounts {
-		if seen[a.ID] != 1 {
-			t.Errorf("account %s appears %d times", a.ID, seen[a.ID])
+		want := 1
+		if hidden[a.ID] {
+			want = 0
+		}
+		if seen[a.ID] != want {
+			t.Errorf("account %s appears %d times, want %d", a.ID, seen[a.ID], want)
 		}
 	}
-	if len(rep.Accounts) != len(fx.Accounts) {
-		t.Errorf("%d rows for %d accounts", len(rep.Accounts), len(fx.Accounts))
+	if len(rep.Accounts) != len(fx.Accounts)-len(hidden) {
+		t.Errorf("%d rows for %d accounts, %d of them hidden", len(rep.Accounts), len(fx.Accounts), len(hidden))
 	}
 	c := rep.Scan.Counts
 	if c["scanned"]+c["skipped"]+c["errors"]+c["not_scanned"] != c["listed"] || c["listed"] != len(rep.Accounts) {
 		t.Errorf("counts do not add up: %v", c)
 	}
+	if len(hidden) > 0 && c["ous_not_listed"] == 0 {
+		t.Errorf("%d accounts hidden by denied listings, but counts.ous_not_listed = %d", len(hidden), c["ous_not_listed"])
+	}
 	wantCode := exitOK
-	if c["errors"] > 0 {
+	if c["errors"] > 0 || c["ous_not_listed"] > 0 {
 		wantCode = exitIncomplete
 	}
 	if res.code != wantCode || rep.Scan.Complete != (wantCode == exitOK) {
@@ -203,6 +213,25 @@ func TestFaultInjection(t *testing.T) {
 			},
 		},
 		{
+			name: "an OU whose accounts may not be listed, amid 5xx bursts on Organizations, loses only its accounts",
+			fx: func() *awssim.Fixture {
+				fx := base()
+				denyListing(t, fx, "ListAccountsForParent", fx.Accounts[len(fx.Accounts)-1].Parent)
+				return fx
+			},
+			opts:  awssim.Options{Seed: 7, ErrorRate: 0.25, MaxFaultBurst: 3, FaultServices: []string{"organizations"}},
+			check: wantOUsNotListed(1),
+		},
+		{
+			name: "an OU whose child OUs may not be listed loses only its subtree",
+			fx: func() *awssim.Fixture {
+				fx := base()
+				denyListing(t, fx, "ListOrganizationalUnitsForParent", fx.Organization.OUs[0].ID)
+				return fx
+			},
+			check: wantOUsNotListed(1),
+		},
+		{
 			name: "a malformed IAM response is a clear error for that account, no panic",
 			fx: func() *awssim.Fixture {
 				fx := base()
@@ -245,6 +274,18 @@ func TestFaultInjection(t *testing.T) {
 				t.Errorf("scan took %s, want under %s", elapsed, tc.maxTime)
 			}
 		})
+	}
+}
+
+// wantOUsNotListed checks that exactly n OU listings failed and that no
+// account row was lost to it.
+func wantOUsNotListed(n int) func(t *testing.T, rep *faultReport) {
+	return func(t *testing.T, rep *faultReport) {
+		t.Helper()
+		wantNoErrors(t, rep)
+		if got := rep.Scan.Counts["ous_not_listed"]; got != n {
+			t.Errorf("counts.ous_not_listed = %d, want %d", got, n)
+		}
 	}
 }
 

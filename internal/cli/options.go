@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgscan/orgscan/pkg/assume"
+	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 // scanOptions are the flags of `orgscan scan` (and `orgscan demo`).
@@ -51,6 +52,8 @@ type scanOptions struct {
 	SSEKMSKeyID    string
 	ExpectedOwner  string
 	FailOnFindings bool
+	FailSeverity   string
+	failAt         scan.Severity // FailSeverity, parsed
 	Baseline       string
 
 	Quiet     bool
@@ -138,6 +141,7 @@ func newScanFlagSet(o *scanOptions) *flag.FlagSet {
 	fs.StringVar(&o.SSEKMSKeyID, "sse-kms-key-id", "", "")
 	fs.StringVar(&o.ExpectedOwner, "expected-bucket-owner", "", "")
 	fs.BoolVar(&o.FailOnFindings, "fail-on-findings", false, "")
+	fs.StringVar(&o.FailSeverity, "fail-severity", string(scan.SeverityLow), "")
 	fs.StringVar(&o.Baseline, "baseline", "", "")
 	fs.BoolVar(&o.Quiet, "quiet", false, "")
 	fs.BoolVar(&o.Quiet, "q", false, "")
@@ -262,6 +266,14 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	if !set["details"] && (set["recent-days"] || set["max-age-days"]) {
 		return usagef("--recent-days and --max-age-days need --details: add --details")
 	}
+	failAt, err := parseFailSeverity(o.FailSeverity)
+	if err != nil {
+		return err
+	}
+	o.failAt = failAt
+	if set["fail-severity"] && !o.FailOnFindings {
+		return usagef("--fail-severity applies to --fail-on-findings: add --fail-on-findings or drop it")
+	}
 	switch o.LogFormat {
 	case "text", "json":
 	default:
@@ -284,8 +296,11 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	}
 	o.targets = targets
 	hasS3 := slices.ContainsFunc(targets, func(t target) bool { return t.s3 != nil })
-	if !hasS3 && (set["sse"] || set["sse-kms-key-id"] || set["expected-bucket-owner"]) {
-		return usagef("--sse, --sse-kms-key-id and --expected-bucket-owner apply to s3:// outputs: add --out s3://bucket/prefix/ or drop them")
+	if !hasS3 && (set["sse"] || set["sse-kms-key-id"]) {
+		return usagef("--sse and --sse-kms-key-id apply to s3:// outputs: add --out s3://bucket/prefix/ or drop them")
+	}
+	if !hasS3 && o.Baseline == "" && set["expected-bucket-owner"] {
+		return usagef("--expected-bucket-owner applies to s3:// outputs and --baseline: add --out s3://bucket/prefix/ or drop it")
 	}
 	if o.Baseline != "" {
 		if _, err := parseS3URI(o.Baseline); err != nil {
@@ -296,6 +311,15 @@ func (o *scanOptions) validate(set map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// parseFailSeverity reads a --fail-severity value (scan and diff).
+func parseFailSeverity(v string) (scan.Severity, error) {
+	s, err := scan.ParseSeverity(v)
+	if err != nil {
+		return "", usagef("--fail-severity: %v", err)
+	}
+	return s, nil
 }
 
 // readAccountsFile reads one account id per line; '#' starts a comment.

@@ -49,7 +49,7 @@ func (p *progress) loop() {
 	for {
 		select {
 		case <-p.quit:
-			fmt.Fprint(p.streams.ErrOut, "\r\033[K")
+			fmt.Fprint(p.streams.progressOut(), "\r\033[K")
 			return
 		case <-t.C:
 			p.draw()
@@ -60,7 +60,7 @@ func (p *progress) loop() {
 func (p *progress) draw() {
 	done, found := p.completed.Load(), p.found.Load()
 	rate := float64(done) / max(p.now().Sub(p.start).Seconds(), 0.001)
-	fmt.Fprintf(p.streams.ErrOut, "\r\033[Kscanning: %d/%d accounts, %d errors, %.0f accounts/s", done, found, p.errors.Load(), rate)
+	fmt.Fprintf(p.streams.progressOut(), "\r\033[Kscanning: %d/%d accounts, %d errors, %.0f accounts/s", done, found, p.errors.Load(), rate)
 }
 
 // stop erases the line; it is safe to call more than once.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	if err != nil {
 		return exitFatal, err
 	}
+	cfg.Logger = r.env.streams.sdkLogger()
 	r.cfg = cfg
 	clients := assume.NewClients(cfg)
 	stsClient, iamClient, orgClient := clients.STS, clients.IAM, clients.Organizations
@@ -143,6 +145,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		AccountTimeout:        r.o.AccountTimeout,
 		CentralRootManagement: r.meta.RootAccess.RootCredentialsManagement == "enabled",
 		ManagementAccountID:   r.meta.ManagementAccountID,
+		Partition:             caller.Partition,
 		Thresholds:            scan.Thresholds{RecentDays: r.o.RecentDays, MaxAgeDays: r.o.MaxAgeDays},
 		Now:                   r.env.now,
 		OnAccount:             prog.discovered,
@@ -161,7 +164,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	prog.stop()
 	if err != nil {
 		var unknown *scan.UnknownOUError
-		if errors.As(err, &unknown) {
+		if errors.As(err, &unknown) && len(unknown.Unlisted) == 0 {
 			return exitUsage, err
 		}
 		if sigCtx.Err() != nil {
@@ -174,14 +177,16 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	s3Client := newS3Client(cfg)
 	writeErr := r.writeOutputs(ctx, rep, stdout, s3Client)
 	r.summarize(rep, res)
-	findingsFail := rep.Scan.Counts.WithFindings > 0
+	// The zero severity (options not validated) lets every finding fail.
+	failAt := r.o.failAt
+	findingsFail := rep.HasFindingsAtLeast(failAt)
 	if r.o.Baseline != "" {
 		d, err := r.compareBaseline(ctx, s3Client, rep)
 		if err != nil {
 			writeErr = errors.Join(writeErr, err)
 		} else if d != nil {
 			// Against a baseline, only what is new fails the run.
-			findingsFail = d.HasNewFindings()
+			findingsFail = d.HasNewFindingsAtLeast(failAt)
 		}
 	}
 
@@ -192,7 +197,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		return exitFatal, errors.Join(fatalf("the scan did not finish; the report holds what was gathered: %v%s", res.Err, organizationsHint(res.Err)), writeErr)
 	case writeErr != nil:
 		return exitFatal, writeErr
-	case rep.Scan.Counts.Errors > 0:
+	case !rep.Scan.Complete:
 		return exitIncomplete, nil
 	case r.o.FailOnFindings && findingsFail:
 		return exitFindings, nil
@@ -262,11 +267,12 @@ func methodNames(ms []scan.Method) []string {
 	return names
 }
 
-// newS3Client addresses buckets virtual-host style on AWS, as AWS
+// newS3Client sends each call to its bucket's own region, whatever
+// --region says. It addresses buckets virtual-host style on AWS, as AWS
 // recommends, and path style against a custom endpoint (the simulator, or
 // an S3-compatible store) whose host names cannot carry bucket names.
-func newS3Client(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+func newS3Client(cfg aws.Config) *output.RegionalS3 {
+	return output.NewRegionalS3(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
 // OrganizationDescriber is the Organizations call that identifies the org.
@@ -287,6 +293,14 @@ func describeOrganization(ctx context.Context, api OrganizationDescriber, caller
 	}
 	if out.Organization == nil {
 		return nil, fatalf("describe the organization: the answer holds no organization")
+	}
+	// The id goes into S3 keys and the report's provenance: an answer that
+	// is not an organization id is not used (see scan.ValidOrganizationID).
+	if id := aws.ToString(out.Organization.Id); !scan.ValidOrganizationID(id) {
+		return nil, fatalf("describe the organization: the answer's organization id %s is not an organization id (o- and 10-32 lowercase letters or digits); check --endpoint-url", strconv.QuoteToASCII(truncate(id, 40)))
+	}
+	if id := aws.ToString(out.Organization.MasterAccountId); !scan.ValidAccountID(id) {
+		return nil, fatalf("describe the organization: the answer's management account id %s is not a 12-digit account id; check --endpoint-url", strconv.QuoteToASCII(truncate(id, 40)))
 	}
 	return out.Organization, nil
 }
@@ -319,16 +333,21 @@ type FeaturesLister interface {
 func rootAccessFeatures(ctx context.Context, api FeaturesLister) scan.RootAccessState {
 	out, err := api.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
 	if err != nil {
+		// The operation's error shapes in the IAM service model (botocore
+		// iam/2010-05-08/service-2.json), each also accepted without the
+		// Exception suffix, the way the IAM API Reference names them.
 		reason := err.Error()
-		switch apiCode(err) {
-		case "ServiceAccessNotEnabledException":
+		switch strings.TrimSuffix(apiCode(err), "Exception") {
+		case "ServiceAccessNotEnabled":
 			reason = "trusted access for IAM is not enabled in AWS Organizations"
-		case "AccessDenied", "AccessDeniedException":
+		case "AccessDenied":
 			reason = "the caller may not call iam:ListOrganizationsFeatures"
-		case "AccountNotManagementOrDelegatedAdministratorException":
-			reason = "the caller is neither the management account nor the IAM delegated administrator"
-		case "OrganizationNotFoundException":
+		case "AccountNotManagementOrDelegatedAdministrator":
+			reason = "the caller is neither the management account nor the delegated administrator for IAM"
+		case "OrganizationNotFound":
 			reason = "the caller is not in an organization"
+		case "OrganizationNotInAllFeaturesMode":
+			reason = "the organization does not have all features enabled, which centralized root access needs"
 		}
 		return scan.RootAccessState{RootCredentialsManagement: "unknown", RootSessions: "unknown", Reason: reason}
 	}
@@ -346,12 +365,7 @@ func rootAccessFeatures(ctx context.Context, api FeaturesLister) scan.RootAccess
 
 // report assembles the final report from the scan's result.
 func (r *scanRun) report(res *scan.Result) *scan.Report {
-	meta := r.meta
-	meta.FinishedAt = r.env.now().UTC()
-	meta.Counts = scan.Count(res.Rows)
-	meta.Interrupted = res.Interrupted
-	meta.Complete = !res.Interrupted && res.Err == nil && meta.Counts.Errors == 0 && meta.Counts.NotScanned == 0
-	return &scan.Report{Scan: meta, Accounts: res.Rows}
+	return scan.NewReport(r.meta, res, r.env.now().UTC())
 }
 
 // streamingWriter returns the writer that sees rows as they complete: only
@@ -426,39 +440,48 @@ func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api ou
 	})
 	if err != nil {
 		fallback, ferr := output.WriteFallback(cmp.Or(r.env.fallbackDir, "."), rep.Scan.StartedAt, output.Extension(t.format), buf.Bytes())
+		// The key holds the organization id, and S3's message is the
+		// endpoint's text: neither reaches the terminal raw.
+		uri, cause := output.Sanitize("s3://"+t.s3.Bucket+"/"+key), output.Sanitize(err.Error())
 		if ferr != nil {
-			return fatalf("upload to s3://%s/%s failed: %v; the local fallback failed too: %v", t.s3.Bucket, key, err, ferr)
+			return fatalf("upload to %s failed: %s; the local fallback failed too: %v", uri, cause, ferr)
 		}
-		return fatalf("upload to s3://%s/%s failed: %v; the report is saved in %s", t.s3.Bucket, key, err, fallback)
+		return fatalf("upload to %s failed: %s; the report is saved in %s", uri, cause, fallback)
 	}
-	r.log.Info("report uploaded", "uri", "s3://"+t.s3.Bucket+"/"+key, "version_id", res.VersionID,
+	r.log.Info("report uploaded", "uri", output.Sanitize("s3://"+t.s3.Bucket+"/"+key), "version_id", output.Sanitize(res.VersionID),
 		"checksum_sha256", res.ChecksumSHA256, "format", t.format)
 	return nil
 }
 
 // compareBaseline diffs the report against the newest earlier one under
 // --baseline and writes the diff to stderr (stdout carries the report). It
-// returns nil when there is no earlier report.
+// returns nil when there is no earlier report. The baseline decides which
+// findings fail the run, so one that is not an earlier report of this
+// organization by its own account is refused, never skipped.
 func (r *scanRun) compareBaseline(ctx context.Context, api s3Reader, rep *scan.Report) (*diff.Diff, error) {
 	loc, err := parseS3URI(r.o.Baseline)
 	if err != nil {
 		return nil, err
 	}
-	key, err := findBaseline(ctx, api, loc, rep.Scan.OrganizationID, rep.Scan.StartedAt)
+	key, err := findBaseline(ctx, api, r.o.ExpectedOwner, loc, rep.Scan.OrganizationID, rep.Scan.StartedAt)
 	if err != nil {
 		return nil, fatalf("baseline: %w", err)
 	}
 	if key == "" {
-		r.log.Warn("no earlier report under the baseline prefix; nothing to compare", "baseline", r.o.Baseline)
+		r.log.Warn("no earlier report under the baseline prefix; nothing to compare", "baseline", output.Sanitize(r.o.Baseline))
 		return nil, nil
 	}
-	uri := "s3://" + loc.Bucket + "/" + key
-	old, err := readReport(ctx, api, uri)
+	obj := &s3Location{Bucket: loc.Bucket, Key: key}
+	uri := obj.String()
+	old, metadata, err := readS3Report(ctx, api, r.o.ExpectedOwner, obj)
 	if err != nil {
 		return nil, fatalf("baseline: %w", err)
 	}
+	if err := checkBaseline(uri, key, old, metadata, rep.Scan); err != nil {
+		return nil, &fatalError{err: err}
+	}
 	d := diff.Compare(old, diff.FromReport(rep))
-	r.log.Info("compared with baseline", "baseline", uri, "changed", d.Counts.Changed, "with_new_findings", d.Counts.WithNewFindings)
+	r.log.Info("compared with baseline", "baseline", output.Sanitize(uri), "changed", d.Counts.Changed, "with_new_findings", d.Counts.WithNewFindings)
 	if err := diff.Write(r.env.streams.ErrOut, d, diff.OutputTable); err != nil {
 		return nil, fmt.Errorf("write the baseline diff: %w", err)
 	}
@@ -472,11 +495,22 @@ func (r *scanRun) summarize(rep *scan.Report, res *scan.Result) {
 	attrs := []any{"organization", rep.Scan.OrganizationID, "listed", c.Listed, "scanned", c.Scanned, "skipped", c.Skipped,
 		"errors", c.Errors, "not_scanned", c.NotScanned, "with_findings", c.WithFindings,
 		"complete", rep.Scan.Complete, "elapsed", rep.Scan.FinishedAt.Sub(rep.Scan.StartedAt).Round(time.Millisecond).String()}
+	if c.OUsNotListed > 0 {
+		attrs = append(attrs, "ous_not_listed", c.OUsNotListed)
+	}
+	if c.DetailsErrors > 0 {
+		attrs = append(attrs, "details_errors", c.DetailsErrors)
+	}
 	switch {
 	case res.Interrupted:
 		r.log.Warn("scan interrupted: the report is partial", attrs...)
-	case c.Errors > 0 || res.Err != nil:
-		r.log.Warn("scan incomplete: some accounts could not be scanned", attrs...)
+	case !rep.Scan.Complete:
+		attrs = append(attrs, "incomplete", strings.Join(rep.Scan.IncompleteReasons, ","))
+		r.log.Warn("scan incomplete: the report says which accounts or OUs are missing and why", attrs...)
+		for _, f := range rep.Scan.OUsNotListed {
+			r.log.Warn("an OU could not be listed; the accounts below it are missing", "ou", f.ID, "path", f.Path,
+				"listing", f.Listing, "error_code", f.ErrorCode, "error", f.Error)
+		}
 	default:
 		r.log.Info("scan complete", attrs...)
 	}
@@ -490,11 +524,27 @@ func newLogger(w io.Writer, format string, quiet, debug bool) *slog.Logger {
 	if debug {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: sanitizeAttr}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// sanitizeAttr cleans the text a log record carries, errors included. The
+// stream under the logger cleans every byte already (see Streams); this
+// keeps a JSON log clean once decoded too (jq -r), where an escaped ESC
+// would come back to life.
+func sanitizeAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(output.Sanitize(a.Value.String()))
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(output.Sanitize(err.Error()))
+		}
+	}
+	return a
 }
 
 // oneLine folds an error onto one line for the terminal.

@@ -4,15 +4,29 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/orgscan/orgscan/pkg/output"
 )
 
 // Streams owns the terminal: stdout carries only the report, so that
 // `orgscan -f json | jq` always works; progress, logs and colour go to stderr
 // and only when it is a terminal.
+//
+// Everything written to ErrOut passes the report's own sanitizer (see
+// safeWriter): messages, logs and traces quote AWS answers and report
+// files, which another party writes, and this is the one place that cleans
+// them, so that no error path can forget to.
 type Streams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+
+	// rawErr is stderr itself, for the progress line's own redraws.
+	rawErr io.Writer
 
 	outTTY, errTTY bool
 	noColor        bool
@@ -23,7 +37,7 @@ type Streams struct {
 // System returns the process's streams.
 func System() *Streams {
 	return &Streams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		In: os.Stdin, Out: os.Stdout, ErrOut: newSafeWriter(os.Stderr), rawErr: os.Stderr,
 		outTTY:  isTerminal(os.Stdout),
 		errTTY:  isTerminal(os.Stderr),
 		noColor: os.Getenv("NO_COLOR") != "",
@@ -34,7 +48,20 @@ func System() *Streams {
 // Test returns streams backed by buffers, neither of them a terminal.
 func Test() (*Streams, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
-	return &Streams{In: bytes.NewReader(nil), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}, &out, &errOut
+	return &Streams{
+		In: bytes.NewReader(nil), Out: &out, ErrOut: newSafeWriter(&errOut), rawErr: &errOut,
+		Getenv: func(string) string { return "" },
+	}, &out, &errOut
+}
+
+// progressOut is where the progress line draws: stderr unfiltered, since
+// the line erases itself with an escape sequence. Only text orgscan makes
+// itself (counts and rates) may go there.
+func (s *Streams) progressOut() io.Writer {
+	if s.rawErr != nil {
+		return s.rawErr
+	}
+	return s.ErrOut
 }
 
 // SetTerminal makes the streams behave as terminals (for tests).
@@ -52,4 +79,61 @@ func (s *Streams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// sdkLogger sends the AWS SDK's own log lines through ErrOut: the SDK's
+// default logger writes to the process's stderr directly, past the
+// sanitizer.
+func (s *Streams) sdkLogger() logging.Logger { return logging.NewStandardLogger(s.ErrOut) }
+
+// safeWriter cleans text on its way to a terminal or log: escape sequences
+// (colours, screen clearing, window titles, hidden text), other controls,
+// carriage returns and bidi or invisible format characters are removed, as
+// output.SanitizeText does; line feeds stay. An error message from a hostile
+// endpoint therefore cannot clear the screen, fake a "Scan complete" line
+// or hide what follows it. JSON log lines stay valid JSON: their encoder
+// already escapes the C0 controls, and removing a character inside a string
+// leaves a string.
+//
+// A write that ends inside a UTF-8 character keeps that character's first
+// bytes for the next write, so that a split character is not mangled; a
+// split escape sequence loses its ESC, which leaves harmless text.
+type safeWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	partial []byte
+}
+
+// newSafeWriter returns a safeWriter writing to w.
+func newSafeWriter(w io.Writer) *safeWriter { return &safeWriter{w: w} }
+
+// Write cleans p and writes the result; it reports all of p as written
+// when the underlying write succeeds.
+func (s *safeWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	buf := append(s.partial, p...)
+	s.partial = nil
+	if cut := incompleteTail(buf); cut < len(buf) {
+		s.partial = append([]byte(nil), buf[cut:]...)
+		buf = buf[:cut]
+	}
+	if _, err := io.WriteString(s.w, output.SanitizeText(string(buf))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// incompleteTail is where a UTF-8 character that b ends in the middle of
+// begins, or len(b).
+func incompleteTail(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
 }

@@ -77,6 +77,9 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// Wrapped only now: loading configures the buildable client itself
+	// (a custom CA bundle) and refuses any other type.
+	cfg.HTTPClient = cappedClient{next: cfg.HTTPClient}
 	return cfg, nil
 }
 

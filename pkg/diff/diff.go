@@ -325,18 +325,39 @@ func (f *FailOn) Set(s string) error {
 	return nil
 }
 
-// Fails tells whether d meets condition f. The zero FailOn means
-// new-findings, and so does any value ParseFailOn would refuse: a security
-// check that cannot tell what it was asked fails on what is new.
-func (d *Diff) Fails(f FailOn) bool {
+// Fails tells whether d meets condition f, whatever the new findings'
+// severity. The zero FailOn means new-findings, and so does any value
+// ParseFailOn would refuse: a security check that cannot tell what it was
+// asked fails on what is new.
+func (d *Diff) Fails(f FailOn) bool { return d.FailsAt(f, "") }
+
+// FailsAt is Fails where new findings count only from severity min up (see
+// scan.AnyAtLeast: a finding this version does not know always counts).
+// The zero severity counts every finding.
+func (d *Diff) FailsAt(f FailOn, min scan.Severity) bool {
 	switch f {
 	case FailOnNone:
 		return false
 	case FailOnAnyChange:
 		return d.HasChanges()
 	default:
+		return d.HasNewFindingsAtLeast(min)
+	}
+}
+
+// HasNewFindingsAtLeast tells whether any account has a new finding as
+// severe as min or more; the findings are judged by this version's
+// definitions, whichever version wrote the reports.
+func (d *Diff) HasNewFindingsAtLeast(min scan.Severity) bool {
+	if min.Rank() == 0 {
 		return d.HasNewFindings()
 	}
+	for i := range d.Changes {
+		if scan.AnyAtLeast(d.Changes[i].FindingsAdded, min) {
+			return true
+		}
+	}
+	return false
 }
 
 // MarshalJSON writes the documented diff document (see the package

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
@@ -74,16 +75,22 @@ func (e *UnsupportedSchemaError) Error() string {
 		v, ReportSchemaVersion)
 }
 
-// TooLargeError reports an input or a line beyond Reader's limits.
+// TooLargeError reports an input, a line or a value beyond Reader's limits.
 type TooLargeError struct {
-	// Line is the offending NDJSON line, or 0 when the whole input is too
-	// large.
+	// Line is the offending NDJSON line, or where the offending value of a
+	// JSON report starts; 0 when the whole input is too large.
 	Line  int
 	Limit int64
+	// What names the value of a JSON report ("account 3"); empty for an
+	// NDJSON line or the whole input.
+	What string
 }
 
 func (e *TooLargeError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.What != "":
+		return fmt.Sprintf("line %d: %s is longer than %d bytes; a report's is far smaller, so this is not an orgscan report", e.Line, e.What, e.Limit)
+	case e.Line > 0:
 		return fmt.Sprintf("line %d: longer than %d bytes; an account row is far smaller, so this is not an orgscan NDJSON report", e.Line, e.Limit)
 	}
 	return fmt.Sprintf("input larger than %d bytes", e.Limit)
@@ -92,7 +99,10 @@ func (e *TooLargeError) Error() string {
 // Reader reads reports with explicit limits; the zero value uses the
 // defaults.
 type Reader struct {
-	MaxLineBytes int   // an NDJSON line; 0 means DefaultMaxLineBytes
+	// MaxLineBytes bounds an NDJSON line and, in a JSON report, each
+	// account and the rest of the report beside its accounts; 0 means
+	// DefaultMaxLineBytes.
+	MaxLineBytes int
 	MaxBytes     int64 // the whole input; 0 means DefaultMaxBytes
 }
 
@@ -109,6 +119,11 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // object; with a schema_version key it is a JSON report, with an account_id
 // key the first row of an NDJSON report. File names are never consulted, so
 // a report read from S3 or stdin behaves the same.
+//
+// Memory follows the rows kept, not the input: white space never reaches
+// the JSON decoder, a JSON report is read one account at a time, and every
+// value held whole (an account, an NDJSON line, the rest of a report beside
+// its accounts) is cut off at MaxLineBytes while it is read.
 func (rd Reader) Read(r io.Reader) (*Document, error) {
 	maxLine := rd.MaxLineBytes
 	if maxLine <= 0 {
@@ -124,39 +139,22 @@ func (rd Reader) Read(r io.Reader) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	// The decoder reads the first value whole. For a JSON report that is the
-	// document; for NDJSON it is the first row, and its size is checked
-	// against the line limit right after.
-	rec := &lineRecorder{r: br}
-	dec := json.NewDecoder(rec)
-	var first json.RawMessage
-	if err := dec.Decode(&first); err != nil {
-		return nil, decodeError(err, func(off int64) int { return line + rec.newlinesBefore(off) }, rec.pos)
-	}
-	lineAt := func(off int64) int { return line + rec.newlinesBefore(off) }
-
-	fields, err := objectFields(first, lineAt)
+	first, err := readFirstObject(br, line, maxLine)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case fields.has("changes") && fields.has("counts") && !fields.has("accounts"):
+	switch f := first.fields; {
+	case f["changes"] && f["counts"] && !f["accounts"]:
 		return nil, fmt.Errorf("line %d: this is an orgscan diff, not a report; compare the reports it was made from", line)
-	case fields.has("schema_version") && !fields.has("account_id"):
-		if err := expectEnd(dec, lineAt); err != nil {
+	case f["schema_version"] && !f["account_id"]:
+		if err := expectEnd(br, first.endLine); err != nil {
 			return nil, err
 		}
-		return readReport(fields, lineAt)
-	case fields.has("account_id"):
-		// A row may carry its own schema_version; parseRow checks it.
-		if bytes.IndexByte(first, '\n') >= 0 {
-			return nil, fmt.Errorf("line %d: the account row spans several lines; NDJSON needs one row per line", line)
-		}
-		if len(first) > maxLine {
-			return nil, &TooLargeError{Line: line, Limit: int64(maxLine)}
-		}
-		return readNDJSON(first, io.MultiReader(dec.Buffered(), br), line, maxLine)
+		return first.report()
+	case f["account_id"]:
+		// A row may carry its own schema_version; parseRow checks it. Its
+		// size and line were checked while it was read.
+		return readNDJSON(first.row, br, line, maxLine)
 	default:
 		return nil, fmt.Errorf("line %d: not an orgscan report: a JSON report has a schema_version key and an NDJSON row an account_id key; this object has neither", line)
 	}
@@ -201,66 +199,233 @@ func skipLeadingSpace(br *bufio.Reader) (int, error) {
 	}
 }
 
-// readReport reads a JSON report whose top-level keys have been split out.
-// The schema version is checked before anything else is interpreted.
-func readReport(fields topFields, lineAt func(int64) int) (*Document, error) {
-	sv := fields.get("schema_version")
-	var version string
-	if err := json.Unmarshal(sv.raw, &version); err != nil {
-		return nil, fmt.Errorf("line %d: schema_version must be a string such as %q, found %q",
-			lineAt(sv.off), ReportSchemaVersion, truncate(string(sv.raw), 64))
-	}
-	if version != ReportSchemaVersion {
-		return nil, &UnsupportedSchemaError{Version: version}
-	}
+// firstObject is what readFirstObject learnt of the input's first JSON
+// object, checked value by value as it went past. Which checks count is
+// decided at the end, once the keys say what the object is.
+type firstObject struct {
+	fields  map[string]bool // its top-level keys
+	endLine int             // the line of its closing brace
 
-	doc := &Document{SchemaVersion: version, Format: FormatJSON}
+	// As a JSON report:
+	version    string
+	versionErr error // schema_version is not a string
+	scanRaw    []byte
+	scanErr    error
+	meta       *scan.Meta
+	accountsOK bool  // accounts is a list
+	accountErr error // accounts is not a list
+	rows       []scan.Row
+	rowErr     error // the first account that is refused, in order
 
-	sc := fields.get("scan")
-	if sc == nil || isNull(sc.raw) {
+	// As the first NDJSON row: its bytes, white space collapsed.
+	row []byte
+}
+
+// report checks the object as a JSON report. The schema version is checked
+// before anything else is taken to mean what schema_version 1 says.
+func (o *firstObject) report() (*Document, error) {
+	if o.versionErr != nil {
+		return nil, o.versionErr
+	}
+	if o.version != ReportSchemaVersion {
+		return nil, &UnsupportedSchemaError{Version: o.version}
+	}
+	doc := &Document{SchemaVersion: o.version, Format: FormatJSON}
+	if !o.fields["scan"] || isNull(o.scanRaw) {
 		return nil, errors.New("the report has no scan block; a schema_version 1 report always has one")
 	}
-	if sc.raw[0] != '{' {
-		return nil, fmt.Errorf("line %d: scan must be an object", lineAt(sc.off))
+	if o.scanErr != nil {
+		return nil, o.scanErr
 	}
-	var meta scan.Meta
-	if err := json.Unmarshal(sc.raw, &meta); err != nil {
-		return nil, fmt.Errorf("line %d: scan block: %w", errorLine(err, sc.off, lineAt), err)
-	}
-	doc.Scan = &meta
-
-	acc := fields.get("accounts")
-	if acc == nil {
+	doc.Scan = o.meta
+	if !o.fields["accounts"] {
 		return nil, errors.New("the report has no accounts list")
 	}
-	if acc.raw[0] != '[' {
-		return nil, fmt.Errorf("line %d: accounts must be a list", lineAt(acc.off))
+	if !o.accountsOK {
+		return nil, o.accountErr
 	}
-	// Walk the list element by element so that every error names the line
-	// its account starts on.
-	dec := json.NewDecoder(bytes.NewReader(acc.raw))
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("line %d: accounts: %w", lineAt(acc.off), err)
+	if o.rowErr != nil {
+		return nil, o.rowErr
+	}
+	doc.Rows = o.rows
+	return doc, nil
+}
+
+// readFirstObject reads the object that starts at the reader (on line) one
+// top-level value at a time, and the accounts of a report one at a time.
+// No value it holds is larger than maxLine, and as soon as the object is an
+// NDJSON row (it has an account_id), the row's line is held to maxLine too.
+func readFirstObject(br *bufio.Reader, line, maxLine int) (*firstObject, error) {
+	src := &jsonSource{br: br, line: line, firstLine: line, teeCap: maxLine}
+	dec := json.NewDecoder(src)
+	lineAt := src.lineAt
+	fail := func(err error) (*firstObject, error) {
+		return nil, decodeError(err, lineAt, src.out)
+	}
+	if _, err := dec.Token(); err != nil { // the '{' skipLeadingSpace saw
+		return fail(err)
+	}
+	o := &firstObject{fields: map[string]bool{}}
+	// The keys, the schema version and the scan block share one budget:
+	// a report's are small, and a row's line is held to maxLine anyway.
+	rest := int64(maxLine)
+	hold := func(what string) {
+		src.hold(dec.InputOffset(), int64(maxLine), what)
 	}
 	seen := map[string]int{}
-	for i := 1; dec.More(); i++ {
+	for dec.More() {
+		hold("a key")
+		tok, err := dec.Token()
+		if err != nil {
+			return fail(err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("line %d: expected an object key", lineAt(dec.InputOffset()))
+		}
+		if rest -= int64(len(key)); rest < 0 {
+			return nil, &TooLargeError{Line: line, Limit: int64(maxLine), What: "the report beside its accounts"}
+		}
+		keyEnd := dec.InputOffset()
+		if o.fields[key] {
+			return nil, fmt.Errorf("line %d: key %q appears twice", lineAt(keyEnd+1), truncate(key, 32))
+		}
+		o.fields[key] = true
+		if key == "account_id" {
+			if err := src.asRow(maxLine); err != nil {
+				return nil, err
+			}
+		}
+		if key == "accounts" {
+			if err := o.readAccounts(dec, src, maxLine, seen); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		hold("the value of " + strconv.Quote(truncate(key, 32)))
+		if key != "schema_version" && key != "scan" {
+			// Not needed whole (a row's fields are read from the copy of
+			// its line; a diff's changes only show what it is): read
+			// past it a token at a time.
+			tok, err := dec.Token()
+			if err != nil {
+				return fail(err)
+			}
+			if err := skipValue(dec, src, tok, maxLine); err != nil {
+				return nil, err
+			}
+			src.forget(dec.InputOffset())
+			continue
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("line %d: accounts: %w", lineAt(acc.off+dec.InputOffset()), err)
+			return fail(err)
 		}
-		start := acc.off + dec.InputOffset() - int64(len(raw))
-		ln := lineAt(start)
-		row, err := parseRow(raw)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: account %d: %w", errorLine(err, start, lineAt), i, err)
+		off := dec.InputOffset() - int64(len(raw))
+		if rest -= int64(len(raw)); rest < 0 {
+			return nil, &TooLargeError{Line: line, Limit: int64(maxLine), What: "the report beside its accounts"}
 		}
-		if prev, dup := seen[row.AccountID]; dup {
-			return nil, fmt.Errorf("line %d: account %s is listed twice (first on line %d)", ln, row.AccountID, prev)
+		switch key {
+		case "schema_version":
+			if err := json.Unmarshal(raw, &o.version); err != nil {
+				o.versionErr = fmt.Errorf("line %d: schema_version must be a string such as %q, found %q",
+					lineAt(off), ReportSchemaVersion, truncate(string(raw), 64))
+			}
+		case "scan":
+			o.scanRaw = raw
+			var meta scan.Meta
+			switch {
+			case isNull(raw):
+			case raw[0] != '{':
+				o.scanErr = fmt.Errorf("line %d: scan must be an object", lineAt(off))
+			default:
+				if err := json.Unmarshal(raw, &meta); err != nil {
+					o.scanErr = fmt.Errorf("line %d: scan block: %w", errorLine(err, off, lineAt), err)
+				}
+				o.meta = &meta
+			}
 		}
-		seen[row.AccountID] = ln
-		doc.Rows = append(doc.Rows, row)
+		src.forget(dec.InputOffset())
 	}
-	return doc, nil
+	if _, err := dec.Token(); err != nil { // '}'
+		return fail(err)
+	}
+	o.endLine = src.line
+	if o.fields["account_id"] {
+		o.row = src.tee
+	}
+	return o, nil
+}
+
+// readAccounts reads the value of a report's accounts key: a list is read
+// one account at a time, each checked and kept at once (its line is known
+// only now); anything else is refused if the object turns out a report.
+func (o *firstObject) readAccounts(dec *json.Decoder, src *jsonSource, maxLine int, seen map[string]int) error {
+	lineAt := src.lineAt
+	src.hold(dec.InputOffset(), int64(maxLine), "the accounts key")
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(err, lineAt, src.out)
+	}
+	if tok != json.Delim('[') {
+		o.accountErr = fmt.Errorf("line %d: accounts must be a list", lineAt(dec.InputOffset()-1))
+		return skipValue(dec, src, tok, maxLine)
+	}
+	o.accountsOK = true
+	for i := 1; dec.More(); i++ {
+		src.hold(dec.InputOffset(), int64(maxLine), fmt.Sprintf("account %d", i))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return decodeError(err, lineAt, src.out)
+		}
+		start := dec.InputOffset() - int64(len(raw))
+		ln := lineAt(start)
+		if len(raw) > maxLine {
+			return &TooLargeError{Line: ln, Limit: int64(maxLine), What: fmt.Sprintf("account %d", i)}
+		}
+		if o.rowErr == nil {
+			row, err := parseRow(raw)
+			switch prev, dup := seen[row.AccountID]; {
+			case err != nil:
+				o.rowErr = fmt.Errorf("line %d: account %d: %w", errorLine(err, start, lineAt), i, err)
+			case dup:
+				o.rowErr = fmt.Errorf("line %d: account %s is listed twice (first on line %d)", ln, row.AccountID, prev)
+			default:
+				seen[row.AccountID] = ln
+				o.rows = append(o.rows, row)
+			}
+		}
+		src.forget(dec.InputOffset())
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return decodeError(err, lineAt, src.out)
+	}
+	return nil
+}
+
+// skipValue reads past the rest of a value whose first token is tok,
+// holding one token at a time.
+func skipValue(dec *json.Decoder, src *jsonSource, tok json.Token, maxLine int) error {
+	depth := 0
+	for {
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				depth++
+			default:
+				depth--
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+		src.hold(dec.InputOffset(), int64(maxLine), "a value")
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return decodeError(err, src.lineAt, src.out)
+		}
+		src.forget(dec.InputOffset())
+	}
 }
 
 // readNDJSON reads the first row (already decoded) and then the rest line by
@@ -373,17 +538,6 @@ func parseRow(raw []byte) (scan.Row, error) {
 	return row, nil
 }
 
-// topField is one top-level value and its offset in the document.
-type topField struct {
-	raw json.RawMessage
-	off int64
-}
-
-type topFields map[string]*topField
-
-func (f topFields) has(k string) bool      { return f[k] != nil }
-func (f topFields) get(k string) *topField { return f[k] }
-
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
 // truncate shortens s to n runes so that an error message stays readable
@@ -399,50 +553,26 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// objectFields splits a JSON object into its top-level keys. A key given
-// twice is refused: decoders disagree on which one wins, and a report must
-// mean one thing.
-func objectFields(obj []byte, lineAt func(int64) int) (topFields, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("line %d: %w", lineAt(0), err)
-	}
-	fields := topFields{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", lineAt(dec.InputOffset()), err)
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("line %d: expected an object key", lineAt(dec.InputOffset()))
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("line %d: %w", lineAt(dec.InputOffset()), err)
-		}
-		off := dec.InputOffset() - int64(len(raw))
-		if fields.has(key) {
-			return nil, fmt.Errorf("line %d: key %q appears twice", lineAt(off), truncate(key, 32))
-		}
-		fields[key] = &topField{raw: raw, off: off}
-	}
-	return fields, nil
-}
-
 // expectEnd refuses anything but white space after a JSON report, such as a
-// second report concatenated to the first.
-func expectEnd(dec *json.Decoder, lineAt func(int64) int) error {
-	end := dec.InputOffset()
-	_, err := dec.Token()
-	if errors.Is(err, io.EOF) {
-		return nil
+// second report concatenated to the first; end is the report's last line.
+func expectEnd(br *bufio.Reader, end int) error {
+	line := end
+	for {
+		c, err := br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return readError(err)
+		}
+		switch c {
+		case '\n':
+			line++
+		case ' ', '\t', '\r':
+		default:
+			return fmt.Errorf("line %d: unexpected data after the report that ends on line %d", line, end)
+		}
 	}
-	var tl *TooLargeError
-	if errors.As(err, &tl) {
-		return tl
-	}
-	return fmt.Errorf("line %d: unexpected data after the report that ends on line %d", lineAt(dec.InputOffset()), lineAt(end-1))
 }
 
 // decodeError names the line of a JSON error in the first value.
@@ -479,6 +609,10 @@ func readError(err error) error {
 	var tl *TooLargeError
 	if errors.As(err, &tl) {
 		return tl
+	}
+	var rs *rowSpansError
+	if errors.As(err, &rs) {
+		return rs
 	}
 	return fmt.Errorf("read report: %w", err)
 }
@@ -524,30 +658,197 @@ func (e *errTracker) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// lineRecorder remembers where the newlines are in what the first decoder
-// reads, so that an offset can be turned into a line number.
-type lineRecorder struct {
-	r   io.Reader
-	pos int64
-	nl  []int64
+// jsonSource hands the input's first JSON object to a json.Decoder with
+// its white space taken out (a single space is kept only where two
+// literals would otherwise run together), and ends with the object: what
+// follows stays in the bufio.Reader, untouched, for the NDJSON lines. The
+// decoder thus never buffers white space, however much of it there is, and
+// the lines are known from a mark per line that holds a token, dropped once
+// the decoder is past them.
+type jsonSource struct {
+	br        *bufio.Reader
+	err       error // a read error, repeated on every later call
+	line      int   // the line of the next input byte
+	firstLine int
+
+	out   int64 // bytes handed to the decoder
+	raw   int64 // input bytes of the object read so far
+	depth int
+	done  bool
+	prev  byte // the last byte handed on
+	// inString and escape follow strings, where every byte counts;
+	// space and newLine are white space seen since the last byte handed on.
+	inString, escape, space, newLine bool
+	multiline                        bool // a newline inside the object
+	marks                            []lineMark
+
+	// hold: the value being decoded started at holdFrom and may take up to
+	// holdMax bytes (plus what the decoder reads ahead).
+	holdFrom, holdMax int64
+	holdWhat          string
+
+	// rowMax, once the object is known to be an NDJSON row, is its line's
+	// limit.
+	rowMax int64
+
+	// tee keeps the object's first teeCap bytes: all of it when it is a row.
+	tee    []byte
+	teeCap int
+	teeOff bool
 }
 
-func (l *lineRecorder) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	b := p[:n]
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			break
-		}
-		l.nl = append(l.nl, l.pos+int64(i+j))
-		i += j + 1
+// lineMark says that the decoder's byte at off is on line.
+type lineMark struct {
+	off  int64
+	line int
+}
+
+// readAhead is the most a single Read hands on, so that the decoder's read
+// ahead past the value it holds stays small.
+const readAhead = 4 << 10
+
+func (s *jsonSource) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
 	}
-	l.pos += int64(n)
-	return n, err
+	if s.done {
+		return 0, io.EOF
+	}
+	p = p[:min(len(p), readAhead)]
+	n := 0
+	for n+2 <= len(p) && !s.done {
+		c, err := s.br.ReadByte()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.err = err
+			}
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		s.raw++
+		if c == '\n' {
+			s.line++
+			s.newLine, s.multiline = true, true
+		}
+		if err := s.checkRow(); err != nil {
+			s.err = err
+			return n, nil
+		}
+		if !s.inString {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				s.space = true
+				continue
+			}
+		}
+		// The decoder may hold a read ahead from before the value and
+		// one past it: the exact size is checked once it is decoded.
+		if s.holdMax > 0 && s.out-s.holdFrom > s.holdMax+2*readAhead {
+			s.err = &TooLargeError{Line: s.lineAt(s.holdFrom), Limit: s.holdMax, What: s.holdWhat}
+			return n, nil
+		}
+		if s.space && !s.inString && isLiteral(s.prev) && isLiteral(c) {
+			n += s.emit(p[n:], ' ')
+		}
+		s.space = false
+		n += s.emit(p[n:], c)
+		switch {
+		case s.escape:
+			s.escape = false
+		case s.inString && c == '\\':
+			s.escape = true
+		case c == '"':
+			s.inString = !s.inString
+		case s.inString:
+		case c == '{' || c == '[':
+			s.depth++
+		case c == '}' || c == ']':
+			s.depth--
+			s.done = s.depth <= 0
+		}
+	}
+	return n, nil
 }
 
-// newlinesBefore counts the newlines read before offset off.
-func (l *lineRecorder) newlinesBefore(off int64) int {
-	return sort.Search(len(l.nl), func(i int) bool { return l.nl[i] >= off })
+// emit hands c on at p[0], marking the line where one begins.
+func (s *jsonSource) emit(p []byte, c byte) int {
+	if s.newLine || len(s.marks) == 0 {
+		s.marks = append(s.marks, lineMark{off: s.out, line: s.line})
+		s.newLine = false
+	}
+	p[0] = c
+	s.prev = c
+	s.out++
+	if !s.teeOff {
+		if len(s.tee) < s.teeCap {
+			if len(s.tee) == cap(s.tee) {
+				// Doubling, up to the cap: append's gentler growth
+				// would allocate several times the cap on the way.
+				grown := make([]byte, len(s.tee), min(max(2*cap(s.tee), 512), s.teeCap))
+				copy(grown, s.tee)
+				s.tee = grown
+			}
+			s.tee = append(s.tee, c)
+		} else {
+			s.tee, s.teeOff = nil, true // too long to be a row
+		}
+	}
+	return 1
+}
+
+// isLiteral is a byte of a number, true, false or null.
+func isLiteral(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || 'A' <= c && c <= 'Z'
+}
+
+// hold bounds the value the decoder reads next, from the decoder offset
+// from on: what names it in the error.
+func (s *jsonSource) hold(from, limit int64, what string) {
+	s.holdFrom, s.holdMax, s.holdWhat = from, limit, what
+}
+
+// asRow holds the object to an NDJSON row's line from now on.
+func (s *jsonSource) asRow(maxLine int) error {
+	s.rowMax = int64(maxLine)
+	return s.checkRow()
+}
+
+func (s *jsonSource) checkRow() error {
+	switch {
+	case s.rowMax == 0:
+		return nil
+	case s.multiline:
+		return &rowSpansError{Line: s.firstLine}
+	case s.raw > s.rowMax:
+		return &TooLargeError{Line: s.firstLine, Limit: s.rowMax}
+	}
+	return nil
+}
+
+// rowSpansError refuses an NDJSON row that is not on one line.
+type rowSpansError struct{ Line int }
+
+func (e *rowSpansError) Error() string {
+	return fmt.Sprintf("line %d: the account row spans several lines; NDJSON needs one row per line", e.Line)
+}
+
+// lineAt is the line of the decoder's byte at off, for an offset the
+// decoder has not yet been moved past with forget.
+func (s *jsonSource) lineAt(off int64) int {
+	i := sort.Search(len(s.marks), func(i int) bool { return s.marks[i].off > off })
+	if i == 0 {
+		return s.firstLine
+	}
+	return s.marks[i-1].line
+}
+
+// forget drops the marks before the decoder's offset off, keeping the one
+// that says which line off is on.
+func (s *jsonSource) forget(off int64) {
+	i := sort.Search(len(s.marks), func(i int) bool { return s.marks[i].off > off })
+	if i > 1 {
+		s.marks = s.marks[i-1:]
+	}
 }

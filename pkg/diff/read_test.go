@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -134,7 +135,13 @@ func TestReadRefusesWhatItCannotReadFaithfully(t *testing.T) {
 		{"an object that is neither a report nor a row is refused", `{"hello":"world"}`, Reader{}, []string{"line 1", "neither"}},
 		{"a diff document is refused as a report", `{"schema_version":"1","old":{},"new":{},"counts":{},"changes":[]}` + "\n", Reader{},
 			[]string{"line 1", "this is an orgscan diff"}},
+		{"two numbers apart are not read as one", `{"schema_version":"1","scan":{"x":1 2},"accounts":[]}`, Reader{}, []string{"line 1", "invalid JSON"}},
+		{"a literal split by white space is refused",
+			strings.Replace(row0, `"findings":[]`, "\"findings\":[],\"n\":tr  ue", 1), Reader{}, []string{"line 1", "invalid JSON"}},
 		{"a diff document that says what it is", `{"old":{},"new":{},"counts":{},"changes":[]}`, Reader{}, []string{"this is an orgscan diff"}},
+		{"a diff document larger than the line limit is still named a diff",
+			`{"old":{},"new":{},"counts":{},"changes":[` + strings.Repeat(`{"account_id":"111111111111","kinds":["new-findings"]},`, 40000) + `{}]}`, Reader{},
+			[]string{"line 1: this is an orgscan diff"}},
 		{"an account listed twice in a JSON report is refused, naming both lines",
 			strings.Replace(indented, `"account_id": "222222222222"`, `"account_id": "111111111111"`, 1), Reader{},
 			[]string{"account 111111111111 is listed twice", "first on line"}},
@@ -259,4 +266,144 @@ func sortedKeys(t *testing.T, b []byte) []byte {
 		t.Fatalf("keys not sorted: %.40s", out)
 	}
 	return out
+}
+
+// repeated streams a byte n times without holding them.
+type repeated struct {
+	c byte
+	n int64
+}
+
+func (r *repeated) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(p)), r.n))
+	for i := range p[:k] {
+		p[i] = r.c
+	}
+	r.n -= int64(k)
+	return k, nil
+}
+
+// TestReadMemoryFollowsTheRowsKept feeds Read the review's hostile inputs,
+// 64 MiB each and streamed: however much white space or however long a
+// line, what Read allocates stays within a small multiple of the rows it
+// keeps (here, at most two) plus its fixed buffers.
+func TestReadMemoryFollowsTheRowsKept(t *testing.T) {
+	const hostile = 64 << 20
+	rows := sampleRows()[:2]
+	nd := strings.Split(strings.TrimSpace(string(ndjsonReport(t, rows))), "\n")
+	report := string(jsonReport(t, q1, rows, false))
+	head, tail, _ := strings.Cut(report, `"accounts":[`)
+	head += `"accounts":[`
+	tests := []struct {
+		name    string
+		input   func() io.Reader
+		wantErr string // empty: read, keeping the two rows
+	}{
+		{"newlines between a report's accounts", func() io.Reader {
+			return io.MultiReader(strings.NewReader(head), &repeated{'\n', hostile}, strings.NewReader(tail))
+		}, ""},
+		{"spaces between a report's accounts", func() io.Reader {
+			return io.MultiReader(strings.NewReader(head), &repeated{' ', hostile}, strings.NewReader(tail))
+		}, ""},
+		{"newlines between NDJSON rows", func() io.Reader {
+			return io.MultiReader(strings.NewReader(nd[0]), &repeated{'\n', hostile}, strings.NewReader(nd[1]))
+		}, ""},
+		{"newlines before a report", func() io.Reader {
+			return io.MultiReader(&repeated{'\n', hostile}, strings.NewReader(report))
+		}, ""},
+		{"a single NDJSON line", func() io.Reader {
+			return io.MultiReader(strings.NewReader(`{"account_id":"111111111111","account_name":"`), &repeated{'a', hostile}, strings.NewReader(`"}`+"\n"))
+		}, "line 1: longer than"},
+		{"a single NDJSON line of spaces", func() io.Reader {
+			return io.MultiReader(strings.NewReader(`{"account_id":"111111111111",`), &repeated{' ', hostile}, strings.NewReader(`"status":"ok"}`+"\n"))
+		}, "line 1: longer than"},
+		{"a second NDJSON line", func() io.Reader {
+			return io.MultiReader(strings.NewReader(nd[0]+"\n"+`{"account_id":"222222222222","account_name":"`), &repeated{'a', hostile}, strings.NewReader(`"}`+"\n"))
+		}, "line 2: longer than"},
+		{"a long value in a report's account", func() io.Reader {
+			return io.MultiReader(strings.NewReader(head+`{"account_id":"111111111111","note":"`), &repeated{'a', hostile}, strings.NewReader(`"}]}`))
+		}, "account 1 is longer than"},
+		{"a long value beside a report's accounts", func() io.Reader {
+			return io.MultiReader(strings.NewReader(`{"schema_version":"1","padding":"`), &repeated{'a', hostile}, strings.NewReader(`"}`))
+		}, `the value of "padding" is longer than`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			doc, err := Read(tt.input())
+			runtime.ReadMemStats(&after)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Read: %v", err)
+			case tt.wantErr == "" && len(doc.Rows) != len(rows):
+				t.Fatalf("read %d rows, want %d", len(doc.Rows), len(rows))
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("64 MiB input: %.2f MiB allocated in all, heap in use %.2f MiB after", float64(allocated)/(1<<20), float64(after.HeapInuse)/(1<<20))
+			// Besides the rows, Read holds at most one value up to the line
+			// limit: the JSON decoder's buffer doubles on the way to it,
+			// and the first object's copy (its row, if it is NDJSON) does
+			// too. That is a fixed cost, whatever the input's size.
+			if limit := uint64(8 * DefaultMaxLineBytes); allocated > limit {
+				t.Errorf("Read allocated %d bytes for at most two rows, more than %d", allocated, limit)
+			}
+		})
+	}
+}
+
+// manyRows is an organization of n accounts, a third of them with findings.
+func manyRows(n int) []scan.Row {
+	rows := make([]scan.Row, n)
+	for i := range rows {
+		rows[i] = acct(idOf(i), fmt.Sprintf("account-%d", i), "Root/Workloads/Prod")
+		if i%3 == 0 {
+			rows[i] = acct(idOf(i), fmt.Sprintf("account-%d", i), "Root/Sandbox", scan.FindingRootNoMFA)
+		}
+	}
+	return rows
+}
+
+// TestReadMemoryOfAWholeReportFollowsItsRows: an indented JSON report of
+// many accounts costs no more than twice the same rows as NDJSON, which
+// is read a line at a time; neither holds the document whole.
+func TestReadMemoryOfAWholeReportFollowsItsRows(t *testing.T) {
+	rows := manyRows(20000)
+	allocated := func(input []byte) uint64 {
+		t.Helper()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		doc, err := Read(bytes.NewReader(input))
+		runtime.ReadMemStats(&after)
+		if err != nil || len(doc.Rows) != len(rows) {
+			t.Fatalf("Read: %v", err)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	indented := jsonReport(t, q1, rows, true)
+	nd := ndjsonReport(t, rows)
+	j, n := allocated(indented), allocated(nd)
+	t.Logf("%d rows: %.1f MiB of indented JSON, %.1f MiB allocated; %.1f MiB of NDJSON, %.1f MiB allocated",
+		len(rows), float64(len(indented))/(1<<20), float64(j)/(1<<20), float64(len(nd))/(1<<20), float64(n)/(1<<20))
+	if j > 2*n {
+		t.Errorf("the JSON report took %d bytes, more than twice the %d of its NDJSON form", j, n)
+	}
+}
+
+func BenchmarkReadIndentedReport(b *testing.B) {
+	input := jsonReport(b, q1, manyRows(5000), true)
+	b.SetBytes(int64(len(input)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(input)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

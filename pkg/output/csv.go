@@ -1,12 +1,14 @@
 package output
 
 import (
-	"encoding/csv"
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
@@ -22,15 +24,16 @@ var csvBaseColumns = []string{
 	"account_id", "account_name", "email", "ou_path", "state",
 	"joined_method", "joined_at", "access_method", "status",
 	"root_access_keys", "root_signing_certificates", "root_password", "root_mfa",
-	"findings", "error_code", "error", "scanned_at",
+	"findings", "severity", "error_code", "error", "scanned_at",
 }
 
 // CSVColumns is the CSV header, in order. With details it adds the
 // flattened root_credentials: per access key (1 and 2) id, active,
 // created_at, last_used_at, last_used_service and last_used_region; per
 // signing certificate (1 and 2) id, active and uploaded_at; then
-// root_mfa_devices, root_password_last_used_at, details_source and
-// details_as_of.
+// root_mfa_devices, root_password_last_used_at, details_source,
+// details_as_of, and details_error_code and details_error, which say why
+// an ok row has no details.
 func CSVColumns(details bool) []string {
 	cols := append([]string(nil), csvBaseColumns...)
 	if !details {
@@ -44,12 +47,13 @@ func CSVColumns(details bool) []string {
 		p := "root_cert_" + strconv.Itoa(c) + "_"
 		cols = append(cols, p+"id", p+"active", p+"uploaded_at")
 	}
-	return append(cols, "root_mfa_devices", "root_password_last_used_at", "details_source", "details_as_of")
+	return append(cols, "root_mfa_devices", "root_password_last_used_at", "details_source", "details_as_of",
+		"details_error_code", "details_error")
 }
 
-// csvWriter writes RFC 4180 CSV (with encoding/csv's LF line ends): a
-// header, then one record per account, quoted where needed and defused
-// against formula injection (see csvCell).
+// csvWriter writes RFC 4180 CSV: a header, then one record per account,
+// each ended by CRLF, quoted where needed and defused against formula
+// injection (see csvCell and csvField).
 type csvWriter struct {
 	w io.Writer
 	o Options
@@ -62,13 +66,9 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 	if err := c.begin(FormatCSV, rep); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(c.w)
-	// RFC 4180 ends records with CRLF; spreadsheets expect it.
-	cw.UseCRLF = true
+	bw := bufio.NewWriter(c.w)
 	header := CSVColumns(c.o.Details)
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("write csv header: %w", err)
-	}
+	writeCSVRecord(bw, header)
 	rec := make([]string, 0, len(header))
 	for _, r := range sortedRows(rep) {
 		var err error
@@ -78,15 +78,44 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write csv row for account %s: %w", r.AccountID, err)
-		}
+		writeCSVRecord(bw, rec)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write csv report: %w", err)
 	}
 	return nil
+}
+
+// writeCSVRecord writes one record; bw keeps the first error for Flush.
+// encoding/csv cannot be told to quote a field for a semicolon, hence this.
+func writeCSVRecord(bw *bufio.Writer, rec []string) {
+	for i, f := range rec {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		csvField(bw, f)
+	}
+	bw.WriteString("\r\n")
+}
+
+// csvField quotes a field that holds a separator, a quote or a line break,
+// that starts with a space, or that is PostgreSQL COPY's end-of-data
+// marker, as encoding/csv does, and doubles its quotes (RFC 4180). The
+// separator is a semicolon in locales whose decimal mark is a comma, and a
+// spreadsheet there splits an unquoted "a;=cmd|..." into a second cell that
+// is a formula: OWASP's CSV injection guidance
+// (https://owasp.org/www-community/attacks/CSV_Injection) asks to guard
+// both separators and both quotes, and its own escaped examples are wrapped
+// in double quotes, as a cell that gets csvCell's apostrophe is here.
+func csvField(bw *bufio.Writer, f string) {
+	r, _ := utf8.DecodeRuneInString(f)
+	if !strings.ContainsAny(f, ",;\"'\r\n") && !unicode.IsSpace(r) && f != `\.` {
+		bw.WriteString(f)
+		return
+	}
+	bw.WriteByte('"')
+	bw.WriteString(strings.ReplaceAll(f, `"`, `""`))
+	bw.WriteByte('"')
 }
 
 func csvRecord(rec []string, r *scan.Row, details bool) ([]string, error) {
@@ -94,7 +123,7 @@ func csvRecord(rec []string, r *scan.Row, details bool) ([]string, error) {
 		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State,
 		r.JoinedMethod, csvTime(r.JoinedAt), r.AccessMethod, r.Status,
 		csvBool(r.RootAccessKeys), csvBool(r.RootSigningCertificates), csvBool(r.RootPassword), csvBool(r.RootMFA),
-		strings.Join(r.Findings, ";"), r.ErrorCode, r.Error, csvTime(r.ScannedAt),
+		strings.Join(r.Findings, ";"), rowSeverity(r), r.ErrorCode, r.Error, csvTime(r.ScannedAt),
 	)
 	if !details {
 		return rec, nil
@@ -137,22 +166,42 @@ func csvRecord(rec []string, r *scan.Row, details bool) ([]string, error) {
 	if r.RootCredentials != nil && !rc.AsOf.IsZero() {
 		asOf = csvTime(&rc.AsOf)
 	}
-	return append(rec, strings.Join(devices, ";"), csvTime(rc.Password.LastUsedAt), rc.Source, asOf), nil
+	var errCode, errMsg string
+	if e := r.DetailsError; e != nil {
+		errCode, errMsg = e.Code, e.Message
+	}
+	return append(rec, strings.Join(devices, ";"), csvTime(rc.Password.LastUsedAt), rc.Source, asOf, errCode, errMsg), nil
 }
 
-// csvCell makes one cell safe to open. Spreadsheets run a cell that
-// starts with =, +, - or @ as a formula (a leading tab, CR or space can
-// hide one), so such a cell gets a leading apostrophe, which they show as
-// text. Controls go too (see Sanitize): a CSV is also read with cat and
-// less, and one record per line suits grep. Applied to every cell, since
-// names, emails, OU names and error messages all come from outside; no
-// value orgscan makes itself starts with these.
+// csvCell makes one cell safe to open. Spreadsheets run a cell that starts
+// with =, +, - or @ as a formula, and OWASP's CSV injection guidance adds a
+// leading tab, carriage return or line feed; such a cell gets a leading
+// apostrophe, which spreadsheets show as text. Leading whitespace, Unicode's
+// included (a no-break or an ideographic space), does not hide a formula
+// sign, nor does the sign's full-width or small form, which spreadsheets
+// with East Asian input read as the sign itself. Controls go too (see
+// Sanitize): a CSV is also read with cat and less, and one record per line
+// suits grep. Applied to every cell, since names, emails, OU names and error
+// messages all come from outside; no value orgscan makes itself starts with
+// these.
 func csvCell(s string) string {
+	lead := s != "" && strings.IndexByte("\t\r\n", s[0]) >= 0
 	s = Sanitize(s)
-	if t := strings.TrimLeft(s, " "); t != "" && strings.IndexByte("=+-@", t[0]) >= 0 {
+	if r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(s, unicode.IsSpace)); lead || isFormulaSign(r) {
 		return "'" + s
 	}
 	return s
+}
+
+// isFormulaSign tells whether r is =, +, - or @ in any of the forms
+// Unicode gives them: ASCII, full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20)
+// and small (U+FE66, U+FE62, U+FE63, U+FE6B).
+func isFormulaSign(r rune) bool {
+	switch r {
+	case '=', '+', '-', '@', '＝', '＋', '－', '＠', '﹦', '﹢', '﹣', '﹫':
+		return true
+	}
+	return false
 }
 
 func csvBool(b *bool) string {

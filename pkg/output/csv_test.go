@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
@@ -24,14 +26,53 @@ func parseCSV(t *testing.T, out []byte, details bool) [][]string {
 	return recs
 }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP's list, and the full-width and small forms of
+// its signs), written out here apart from csv.go's own test of them.
+const formulaStarts = "=+-@\t\r\n＝＋－＠﹦﹢﹣﹫"
+
+// checkNoFormula fails on a cell that, past any leading whitespace,
+// Unicode's included, begins with a formula start.
 func checkNoFormula(t *testing.T, recs [][]string) {
 	t.Helper()
 	for i, rec := range recs {
 		for j, c := range rec {
-			if s := strings.TrimLeft(c, " "); s != "" && strings.ContainsAny(s[:1], "=+-@\t\r\n") {
+			if c != "" && strings.ContainsRune("\t\r\n", rune(c[0])) {
+				t.Fatalf("record %d field %d begins with a tab or line break: %q", i, j, c)
+			}
+			if r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(c, unicode.IsSpace)); strings.ContainsRune(formulaStarts, r) {
 				t.Fatalf("record %d field %d begins with a formula character: %q", i, j, c)
 			}
 		}
+	}
+}
+
+// checkSeparatorsQuoted fails when a comma or semicolon of the raw csv
+// stands outside quotes without being one of the header's separators: a
+// spreadsheet that splits on semicolons must see one cell per line, and
+// one that splits on commas the columns of the header.
+func checkSeparatorsQuoted(t *testing.T, out []byte, columns int) {
+	t.Helper()
+	quoted := false
+	commas := 0
+	for i, c := range out {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == ';':
+			t.Fatalf("a semicolon outside quotes at byte %d: %q", i, out[max(0, i-40):min(len(out), i+40)])
+		case c == ',':
+			commas++
+		case c == '\n':
+			if commas != columns-1 {
+				t.Fatalf("a line with %d separators outside quotes, want %d: %q", commas, columns-1, out[max(0, i-80):i])
+			}
+			commas = 0
+		}
+	}
+	if quoted {
+		t.Fatal("the csv ends inside a quoted field")
 	}
 }
 
@@ -94,10 +135,55 @@ func TestCSVCell(t *testing.T) {
 		{"a formula behind spaces is defused", "  =1", "'  =1"},
 		{"a formula sign inside the value is left alone", "a=b", "a=b"},
 		{"an escape sequence is removed", "a\x1b[31mb", "ab"},
+		{"a formula behind an ideographic space is defused", "\u3000=1", "'\u3000=1"},
+		{"a formula behind a no-break space is defused", "\u00a0=1", "'\u00a0=1"},
+		{"a formula behind other Unicode spaces is defused", "\u2003\u202f\u205f@SUM(A1)", "'\u2003\u202f\u205f@SUM(A1)"},
+		{"a formula behind a zero-width space is defused", "\u200b=1", "'=1"},
+		{"a full-width equals sign is defused", "＝cmd|' /C calc'!A0", "'＝cmd|' /C calc'!A0"},
+		{"a small equals sign is defused", "﹦1+1", "'﹦1+1"},
+		{"a full-width plus sign is defused", "＋1", "'＋1"},
+		{"a small plus sign is defused", "﹢1", "'﹢1"},
+		{"a full-width minus sign is defused", "－1", "'－1"},
+		{"a small minus sign is defused", "﹣1", "'﹣1"},
+		{"a full-width at sign is defused", "＠SUM(A1)", "'＠SUM(A1)"},
+		{"a small at sign is defused", "﹫SUM(A1)", "'﹫SUM(A1)"},
+		{"a full-width sign behind an ideographic space is defused", "\u3000＝1", "'\u3000＝1"},
+		{"a leading tab is defused even before plain text", "\tabc", "' abc"},
+		{"a leading carriage return is defused even before plain text", "\rabc", "' abc"},
+		{"a leading line feed is defused even before plain text", "\nabc", "' abc"},
+		{"a full-width sign inside the value is left alone", "a＝b", "a＝b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := csvCell(tc.in); got != tc.want {
 				t.Errorf("csvCell(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVQuotesEveryCellThatHoldsASeparator(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{"a semicolon, which splits cells where the decimal mark is a comma", "a;=cmd|' /C calc'!A0", `"a;=cmd|' /C calc'!A0"`},
+		{"a comma", "Acme, Inc", `"Acme, Inc"`},
+		{"a double quote, doubled", `say "hi"`, `"say ""hi"""`},
+		{"an apostrophe, which some imports take for a quote", "O'Brien", `"O'Brien"`},
+		{"a defused formula, as OWASP's own examples are", "=1+2", `"'=1+2"`},
+		{"a leading space", " x", `" x"`},
+		{"nothing to guard", "Prod 本番", "Prod 本番"},
+	} {
+		t.Run("a cell with "+tc.name+" is written "+tc.want, func(t *testing.T) {
+			row := scan.Row{AccountID: "123456789012", AccountName: tc.value, Status: scan.StatusOK}
+			out := render(t, FormatCSV, &scan.Report{Accounts: []scan.Row{row}}, Options{})
+			line := strings.Split(string(out), "\r\n")[1]
+			if got := strings.Split(strings.TrimPrefix(line, "123456789012,"), ",")[0]; !strings.HasPrefix(strings.TrimPrefix(line, "123456789012,"), tc.want+",") {
+				t.Errorf("account_name written as %s..., want %s", got, tc.want)
+			}
+			checkSeparatorsQuoted(t, out, len(CSVColumns(false)))
+			recs := parseCSV(t, out, false)
+			if got, want := recs[1][1], csvCell(tc.value); got != want {
+				t.Errorf("the cell reads back as %q, want %q", got, want)
 			}
 		})
 	}

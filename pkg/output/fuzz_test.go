@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/orgscan/orgscan/pkg/scan"
@@ -43,6 +44,13 @@ func addSeeds(f *testing.F) {
 	f.Add("\t=1+1", "\r@SUM(A1)")
 	f.Add("a\"b,c\nd", "\xff\xfe")
 	f.Add("\x1b]8;;http://evil\x1b\\click", "\u202Emoc.elpmaxe@toor")
+	f.Add("\u3000=cmd|' /C calc'!A0", "\u00a0=1+1@example.com")
+	f.Add("＝HYPERLINK(\"http://evil.example\")", "﹦1+1@example.com")
+	f.Add("＋1＋1", "﹢1@example.com")
+	f.Add("－1", "﹣1@example.com")
+	f.Add("＠SUM(A1)", "﹫SUM(A1)@example.com")
+	f.Add("a;=cmd|' /C calc'!A0", "b;@SUM(A1)@example.com")
+	f.Add("\tname", "\rmail@example.com")
 }
 
 func FuzzCSVWriter(f *testing.F) {
@@ -63,6 +71,21 @@ func FuzzCSVWriter(f *testing.F) {
 				t.Fatalf("%d records, want %d", len(recs), 1+len(rep.Accounts))
 			}
 			checkNoFormula(t, recs)
+			checkSeparatorsQuoted(t, buf.Bytes(), len(CSVColumns(details)))
+			// A cell that led with a tab or line break, or with a formula
+			// sign behind whitespace, keeps its text behind the apostrophe.
+			var name string // the email, in the name column of the second row
+			for _, rec := range recs[1:] {
+				if rec[0] == "888888888888" {
+					name = rec[indexOf(CSVColumns(details), "account_name")]
+				}
+			}
+			clean := Sanitize(email)
+			if r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(clean, unicode.IsSpace)); (email != "" && strings.ContainsRune("\t\r\n", rune(email[0]))) || strings.ContainsRune(formulaStarts, r) {
+				if name != "'"+clean {
+					t.Fatalf("email %q as a name is written %q, want it behind an apostrophe", email, name)
+				}
+			}
 			for _, rec := range recs {
 				for _, c := range rec {
 					checkPrintable(t, c, false)

@@ -86,9 +86,11 @@ type htmlView struct {
 	Provenance htmlProvenance
 	Coverage   htmlCoverage
 	Findings   []htmlFindingCount
-	Chart      htmlChart
-	Details    bool
-	Rows       []htmlRow
+	// FindingGroups are Findings grouped by severity.
+	FindingGroups []htmlSeverityGroup
+	Chart         htmlChart
+	Details       bool
+	Rows          []htmlRow
 	// FilterTypes are the finding types the filter offers: those present.
 	FilterTypes []string
 }
@@ -118,11 +120,22 @@ type htmlCoverage struct {
 	// Warning says why coverage is not complete; empty when it is.
 	Warning string
 	Detail  string
+	// OUsNotListedLines name each OU listing that failed.
+	OUsNotListedLines []string
 }
 
 type htmlFindingCount struct {
 	Name, Meaning string
 	Accounts      int
+	Severity      string
+	Controls      []string // "Security Hub IAM.4", …
+	Remediation   string
+}
+
+// htmlSeverityGroup is the findings of one severity, most severe first.
+type htmlSeverityGroup struct {
+	Severity string
+	Findings []htmlFindingCount
 }
 
 // htmlChart is an SVG bar chart of the accounts in each OU by outcome,
@@ -155,8 +168,12 @@ type htmlRow struct {
 	FindingsAttr                       string // space-separated, for the filter
 	Status, StatusClass                string
 	Group                              int // the default order: findings, gaps, skipped, clean
+	Severity                           string
+	SeverityKey                        string // sorts the findings column: severity, then how many
+	severityRank                       int    // orders rows with findings, most severe first
 	Gap                                bool
 	ErrorCode, Error                   string
+	DetailsError                       *scan.DetailsError // sanitized
 	KeyAge, KeyLastUsed, PwdLastUsed   htmlCell
 }
 
@@ -179,18 +196,6 @@ const (
 	groupClean
 )
 
-// findingMeanings describe each finding for people, in the order the
-// summary lists them.
-var findingMeanings = []struct{ name, meaning string }{
-	{scan.FindingRootAccessKey, "The root user has an access key."},
-	{scan.FindingRootSigningCertificate, "The root user has an X.509 signing certificate."},
-	{scan.FindingRootNoMFA, "The root user has no MFA device."},
-	{scan.FindingRootPassword, "The root user has a console password."},
-	{scan.FindingCentrallyManaged, "A member account still has root credentials although the organization manages them centrally."},
-	{scan.FindingKeyUsedRecently, "A root access key was used recently (--details)."},
-	{scan.FindingCredentialOld, "A root access key or certificate is older than the maximum age (--details)."},
-}
-
 func newHTMLView(rep *scan.Report, details bool) *htmlView {
 	m := &rep.Scan
 	v := &htmlView{
@@ -208,8 +213,11 @@ func newHTMLView(rep *scan.Report, details bool) *htmlView {
 	for _, r := range sortedRows(rep) {
 		v.Rows = append(v.Rows, newHTMLRow(r, rep, table, details))
 	}
-	slices.SortStableFunc(v.Rows, func(a, b htmlRow) int { return cmp.Compare(a.Group, b.Group) })
+	slices.SortStableFunc(v.Rows, func(a, b htmlRow) int {
+		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(b.severityRank, a.severityRank))
+	})
 	v.Findings, v.FilterTypes = findingCounts(rep.Accounts, details)
+	v.FindingGroups = groupBySeverity(v.Findings)
 	v.Chart = newHTMLChart(v.Rows)
 	return v
 }
@@ -288,20 +296,18 @@ func newHTMLCoverage(m *scan.Meta) htmlCoverage {
 		// Round down, so that 999 of 1000 never reads as 100%.
 		c.Percent = strconv.Itoa(c.Scanned*100/c.Eligible) + "%"
 	}
-	gaps := c.Errors + c.NotScanned
-	switch {
-	case m.Interrupted:
-		c.Warning = "Incomplete: the scan was interrupted."
-		c.Detail = fmt.Sprintf("%s not reached and %s. Findings below cover only the %d accounts scanned.",
-			pluralize(c.NotScanned, "account was", "accounts were"), pluralize(c.Errors, "account failed", "accounts failed"), c.Scanned)
-	case gaps > 0:
-		c.Warning = fmt.Sprintf("Incomplete: %s of %d could not be scanned.", pluralize(gaps, "account", "accounts"), c.Eligible)
-		c.Detail = "Their root credentials are unknown: see the Error column, fix access and scan again."
-	case !m.Complete:
-		c.Warning = "Incomplete: the account list may be incomplete."
-		c.Detail = "Listing the organization failed part way; accounts not listed are not in this report."
-	default:
+	if m.Complete {
 		c.Complete = true
+		return c
+	}
+	gaps := gapLines(m)
+	c.Warning = "Incomplete: " + gaps[0] + "."
+	for _, g := range gaps[1:] {
+		c.Detail += capitalize(g) + ". "
+	}
+	c.Detail += fmt.Sprintf("Findings below cover only the %d accounts scanned.", c.Scanned)
+	for _, f := range m.OUsNotListed {
+		c.OUsNotListedLines = append(c.OUsNotListedLines, ouFailureLine(f))
 	}
 	return c
 }
@@ -329,6 +335,9 @@ func newHTMLRow(r *scan.Row, rep *scan.Report, table *tableWriter, details bool)
 		ErrorCode: Sanitize(r.ErrorCode),
 		Error:     Sanitize(r.Error),
 	}
+	if d := r.DetailsError; d != nil {
+		h.DetailsError = &scan.DetailsError{Code: Sanitize(d.Code), Message: Sanitize(d.Message)}
+	}
 	if r.Status == scan.StatusNotScanned && h.ErrorCode == "" && h.Error == "" {
 		h.Error = "not reached: the scan was interrupted first"
 	}
@@ -336,6 +345,13 @@ func newHTMLRow(r *scan.Row, rep *scan.Report, table *tableWriter, details bool)
 		h.Findings = append(h.Findings, Sanitize(f))
 	}
 	h.FindingsAttr = strings.Join(h.Findings, " ")
+	h.Severity = rowSeverity(r)
+	h.severityRank = scan.Severity(h.Severity).Rank()
+	if h.Severity == "unknown" {
+		// Undefined findings (a newer report) could be anything: first.
+		h.severityRank = len(scan.Severities()) + 1
+	}
+	h.SeverityKey = strconv.Itoa(h.severityRank*1000 + min(len(h.Findings), 999))
 	switch r.Status {
 	case scan.StatusOK, scan.StatusError, scan.StatusSkipped, scan.StatusNotScanned:
 		h.StatusClass = "st-" + r.Status
@@ -417,13 +433,17 @@ func findingCounts(rows []scan.Row, details bool) (counts []htmlFindingCount, fi
 		}
 	}
 	known := map[string]bool{}
-	for _, f := range findingMeanings {
-		known[f.name] = true
-		detailOnly := f.name == scan.FindingKeyUsedRecently || f.name == scan.FindingCredentialOld
-		if detailOnly && !details && n[f.name] == 0 {
+	for _, id := range scan.FindingIDs() {
+		known[id] = true
+		def, _ := scan.DefinitionOf(id)
+		if def.RequiresDetails && !details && n[id] == 0 {
 			continue
 		}
-		counts = append(counts, htmlFindingCount{Name: f.name, Meaning: f.meaning, Accounts: n[f.name]})
+		c := htmlFindingCount{Name: id, Meaning: def.Summary, Accounts: n[id], Severity: string(def.Severity), Remediation: def.Remediation}
+		for _, ctl := range def.Controls {
+			c.Controls = append(c.Controls, controlName(ctl))
+		}
+		counts = append(counts, c)
 	}
 	var other []string
 	for f := range n {
@@ -433,7 +453,7 @@ func findingCounts(rows []scan.Row, details bool) (counts []htmlFindingCount, fi
 	}
 	slices.Sort(other)
 	for _, f := range other {
-		counts = append(counts, htmlFindingCount{Name: Sanitize(f), Meaning: "A finding this version of the report does not describe.", Accounts: n[f]})
+		counts = append(counts, htmlFindingCount{Name: Sanitize(f), Meaning: "A finding this version of the report does not describe.", Accounts: n[f], Severity: "unknown"})
 	}
 	for _, c := range counts {
 		if c.Accounts > 0 {
@@ -441,6 +461,28 @@ func findingCounts(rows []scan.Row, details bool) (counts []htmlFindingCount, fi
 		}
 	}
 	return counts, filter
+}
+
+// groupBySeverity groups the finding counts by severity, keeping their
+// order (FindingIDs lists the most severe first; unknown ones come last).
+func groupBySeverity(counts []htmlFindingCount) []htmlSeverityGroup {
+	var groups []htmlSeverityGroup
+	for _, c := range counts {
+		if len(groups) == 0 || groups[len(groups)-1].Severity != c.Severity {
+			groups = append(groups, htmlSeverityGroup{Severity: c.Severity})
+		}
+		g := &groups[len(groups)-1]
+		g.Findings = append(g.Findings, c)
+	}
+	return groups
+}
+
+// controlName is how the report names a control: "Security Hub IAM.4",
+// "CIS v3.0.0 1.4".
+func controlName(c scan.Control) string {
+	std := strings.TrimPrefix(c.Standard, "AWS ")
+	std = strings.Replace(std, "CIS AWS Foundations Benchmark", "CIS", 1)
+	return std + " " + c.ID
 }
 
 // Chart geometry, in SVG user units.

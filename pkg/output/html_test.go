@@ -177,7 +177,7 @@ func TestHTMLCoverageBanner(t *testing.T) {
 			return r.Status == scan.StatusError || r.Status == scan.StatusNotScanned
 		})
 		rep.Scan.Counts = scan.Count(rep.Accounts)
-		rep.Scan.Complete, rep.Scan.Interrupted = true, false
+		rep.Scan.Complete, rep.Scan.Interrupted, rep.Scan.IncompleteReasons = true, false, nil
 		return rep
 	}
 	for _, tc := range []struct {
@@ -193,13 +193,23 @@ func TestHTMLCoverageBanner(t *testing.T) {
 		{"errors warn with the number of accounts not scanned", func() *scan.Report {
 			rep := goldenReport(false)
 			rep.Scan.Interrupted = false
+			rep.Scan.IncompleteReasons = []string{scan.ReasonAccountsInError}
 			return rep
-		}, "Incomplete: 2 accounts of 6 could not be scanned.", true},
-		{"an incomplete account list warns even when every row was read", func() *scan.Report {
+		}, "Incomplete: 1 account could not be scanned: their root credentials are unknown.", true},
+		{"OUs not listed are named even when every row was read", func() *scan.Report {
+			rep := base()
+			rep.Scan.Complete = false
+			rep.Scan.IncompleteReasons = []string{scan.ReasonOUsNotListed}
+			rep.Scan.Counts.OUsNotListed = 1
+			rep.Scan.OUsNotListed = []scan.OUFailure{{ID: "ou-ab12-cdefgh34", Path: "Root/Prod", Listing: scan.ListingAccounts,
+				ErrorCode: "AccessDenied", Error: "AccessDeniedException: \x1b[2Jdenied"}}
+			return rep
+		}, "ou-ab12-cdefgh34 (Root/Prod): its accounts not listed: AccessDeniedException: ", true},
+		{"a report that does not say why it is incomplete still warns", func() *scan.Report {
 			rep := base()
 			rep.Scan.Complete = false
 			return rep
-		}, "Incomplete: the account list may be incomplete.", true},
+		}, "Incomplete: the report does not say why.", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := string(render(t, FormatHTML, tc.report(), Options{}))

@@ -28,7 +28,13 @@ func (j *jsonWriter) Close(rep *scan.Report) error {
 	if err != nil {
 		return fmt.Errorf("write json report: scan metadata: %w", err)
 	}
-	fmt.Fprintf(bw, "{\n  \"schema_version\": %q,\n  \"scan\": %s,\n  \"accounts\": [", SchemaVersion, meta)
+	// The definitions make the report readable on its own: each finding's
+	// severity, controls and remediation as this version defines them.
+	defs, err := json.MarshalIndent(scan.Definitions(), "  ", "  ")
+	if err != nil {
+		return fmt.Errorf("write json report: finding definitions: %w", err)
+	}
+	fmt.Fprintf(bw, "{\n  \"schema_version\": %q,\n  \"scan\": %s,\n  \"finding_definitions\": %s,\n  \"accounts\": [", SchemaVersion, meta, defs)
 	rows := sortedRows(rep)
 	for i, r := range rows {
 		b, err := json.MarshalIndent(r, "    ", "  ")

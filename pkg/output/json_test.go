@@ -150,10 +150,11 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 	} {
 		t.Run(tc.name+" is written as encoding/json would", func(t *testing.T) {
 			want, err := json.MarshalIndent(struct {
-				SchemaVersion string      `json:"schema_version"`
-				Scan          scan.Meta   `json:"scan"`
-				Accounts      []*scan.Row `json:"accounts"`
-			}{SchemaVersion, tc.rep.Scan, sortedRows(tc.rep)}, "", "  ")
+				SchemaVersion      string                     `json:"schema_version"`
+				Scan               scan.Meta                  `json:"scan"`
+				FindingDefinitions map[string]scan.Definition `json:"finding_definitions"`
+				Accounts           []*scan.Row                `json:"accounts"`
+			}{SchemaVersion, tc.rep.Scan, scan.Definitions(), sortedRows(tc.rep)}, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}

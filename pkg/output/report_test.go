@@ -124,6 +124,7 @@ func goldenReport(details bool) *scan.Report {
 			CallerAccountID: "111111111111", Partition: "aws",
 			StartedAt: t0, FinishedAt: t0.Add(6 * time.Minute), Version: "1.2.3-test",
 			Complete: false, Interrupted: true,
+			IncompleteReasons: []string{scan.ReasonInterrupted, scan.ReasonAccountsInError, scan.ReasonAccountsNotScanned},
 			Options: scan.OptionsUsed{
 				Access: scan.AccessAssumeRole, RoleName: "OrganizationAccountAccessRole",
 				Region: "us-east-1", Concurrency: 20, Details: details,

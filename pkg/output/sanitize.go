@@ -23,8 +23,16 @@ import (
 //   - replaces each invalid UTF-8 byte with U+FFFD.
 //
 // Printable text passes unchanged, and Sanitize(Sanitize(s)) == Sanitize(s).
-func Sanitize(s string) string {
-	if isClean(s) {
+func Sanitize(s string) string { return sanitize(s, false) }
+
+// SanitizeText is Sanitize for text of several lines, such as what goes to
+// stderr: line feeds stay, so log records and messages keep their lines;
+// everything else is as Sanitize, carriage returns included (a bare CR
+// would let the rest of a message overwrite what the line already shows).
+func SanitizeText(s string) string { return sanitize(s, true) }
+
+func sanitize(s string, keepLF bool) string {
+	if isClean(s, keepLF) {
 		return s
 	}
 	var b strings.Builder
@@ -45,6 +53,8 @@ func Sanitize(s string) string {
 		case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f: // C1 DCS, SOS, OSC, PM, APC
 			i += stringSeqLen(s[i+size:]) + size
 			continue
+		case r == '\n' && keepLF:
+			b.WriteByte('\n')
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case !removed(r):
@@ -56,10 +66,10 @@ func Sanitize(s string) string {
 }
 
 // isClean is the fast path: most names are printable ASCII.
-func isClean(s string) bool {
+func isClean(s string, keepLF bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c >= 0x7f {
+		if (c < 0x20 || c >= 0x7f) && !(c == '\n' && keepLF) {
 			return false
 		}
 	}

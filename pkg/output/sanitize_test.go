@@ -37,6 +37,27 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
+func TestSanitizeText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"line feeds stay", "first\nsecond\n", "first\nsecond\n"},
+		{"a carriage return cannot rewind the line", "ok\rScan complete", "ok Scan complete"},
+		{"screen clearing, a title and hidden text are removed whole", "a\x1b[2J\x1b]0;pwned\x07\x1b[8mb\n", "ab\n"},
+		{"a fake green line keeps its words, not its colour", "\x1b[32mScan complete: 0 findings\x1b[0m\n", "Scan complete: 0 findings\n"},
+		{"C1 controls and bidi overrides are removed", "a\u009b2Jb\u202ec\n", "abc\n"},
+		{"tabs become spaces, as in the table", "a\tb", "a b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SanitizeText(tc.in); got != tc.want {
+				t.Errorf("SanitizeText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 // checkPrintable fails when s holds anything Sanitize promises to remove.
 // allowNewline admits \n, which separates table lines.
 func checkPrintable(t *testing.T, s string, allowNewline bool) {
@@ -64,7 +85,7 @@ func FuzzSanitize(f *testing.F) {
 		if again := Sanitize(got); again != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
 		}
-		if isClean(s) && got != s {
+		if isClean(s, false) && got != s {
 			t.Fatalf("printable ASCII changed: %q -> %q", s, got)
 		}
 		if len(got) > 3*len(s) {
@@ -72,6 +93,14 @@ func FuzzSanitize(f *testing.F) {
 		}
 		if strings.ContainsRune(got, 0x1b) {
 			t.Fatalf("ESC survived in %q", got)
+		}
+		text := SanitizeText(s)
+		checkPrintable(t, text, true)
+		if again := SanitizeText(text); again != text {
+			t.Fatalf("SanitizeText is not idempotent: %q -> %q -> %q", s, text, again)
+		}
+		if strings.ReplaceAll(text, "\n", " ") != got {
+			t.Fatalf("SanitizeText(%q) = %q differs from Sanitize's %q in more than line feeds", s, text, got)
 		}
 	})
 }

@@ -49,7 +49,7 @@ func (t *tableWriter) Close(rep *scan.Report) error {
 	if t.o.Details {
 		header = append(header, "KEY AGE", "KEY LAST USED", "PWD LAST USED")
 	}
-	header = append(header, "FINDINGS/ERROR")
+	header = append(header, "SEVERITY", "FINDINGS/ERROR")
 
 	widths := make([]int, len(header))
 	for i, h := range header {
@@ -114,6 +114,8 @@ func (t *tableWriter) rowCells(r *scan.Row, rep *scan.Report, now time.Time) []c
 	if t.o.Details {
 		cs = append(cs, t.detailCells(r, rep, now)...)
 	}
+	sev := rowSeverity(r)
+	cs = append(cs, cell{text: orDash(sev), style: severityStyle(sev)})
 	// A row can carry both, for example findings from the summary and an
 	// error from --details; show both rather than hide either.
 	var last []string
@@ -121,15 +123,21 @@ func (t *tableWriter) rowCells(r *scan.Row, rep *scan.Report, now time.Time) []c
 	if len(r.Findings) > 0 {
 		last, style = append(last, Sanitize(strings.Join(r.Findings, ","))), sgrRed
 	}
-	if r.ErrorCode != "" || r.Error != "" {
-		msg := Sanitize(r.ErrorCode)
-		if e := Sanitize(r.Error); e != "" {
+	addError := func(code, text string) {
+		msg := Sanitize(code)
+		if e := Sanitize(text); e != "" {
 			msg = strings.TrimPrefix(msg+": "+e, ": ")
 		}
 		last = append(last, msg)
 		if style == "" {
 			style = sgrYellow
 		}
+	}
+	if r.ErrorCode != "" || r.Error != "" {
+		addError(r.ErrorCode, r.Error)
+	}
+	if d := r.DetailsError; d != nil {
+		addError(d.Code, d.Message)
 	}
 	if len(last) == 0 {
 		return append(cs, cell{text: "-"})
@@ -245,17 +253,14 @@ func writeFooter(bw *bufio.Writer, m *scan.Meta, color bool) {
 	if m.Complete {
 		return
 	}
-	var msg string
-	switch {
-	case m.Interrupted:
-		msg = fmt.Sprintf("INCOMPLETE: the scan was interrupted; %s not scanned, %s", plural(c.NotScanned, "account"), plural(c.Errors, "error"))
-	default:
-		msg = fmt.Sprintf("INCOMPLETE: %s could not be scanned", plural(c.Errors+c.NotScanned, "account"))
-	}
+	msg := "INCOMPLETE: " + strings.Join(gapLines(m), "; ")
 	if color {
 		msg = sgrYellow + msg + sgrReset
 	}
 	bw.WriteString(msg + "\n")
+	for _, f := range m.OUsNotListed {
+		bw.WriteString("  OU " + ouFailureLine(f) + "\n")
+	}
 }
 
 func plural(n int, noun string) string {

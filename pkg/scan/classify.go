@@ -21,7 +21,12 @@ func errorCode(err error) string {
 }
 
 // accessCodes are the AWS codes that mean "not allowed in": the next access
-// method may still get in.
+// method may still get in. RegionDisabledException is not one: STS answers
+// it for the account whose credentials are asked for, in the region the
+// request was signed for (STS API reference, AssumeRole and AssumeRoot
+// errors; IAM User Guide, "Managing AWS STS in an AWS Region"), so a root
+// session in that account from the same region would meet the same refusal,
+// and its AccessDenied would hide the cause that can be fixed.
 var accessCodes = map[string]bool{
 	"AccessDenied":                     true,
 	"AccessDeniedException":            true,
@@ -30,7 +35,6 @@ var accessCodes = map[string]bool{
 	"InvalidClientTokenId":             true,
 	"NotAuthorized":                    true,
 	"OrganizationAccessDenied":         true,
-	"RegionDisabledException":          true,
 	"ServiceAccessNotEnabled":          true,
 	"ServiceAccessNotEnabledException": true,
 }
@@ -46,18 +50,19 @@ func classify(err error, actx context.Context) string {
 	var de *smithy.DeserializationError
 	var xe *xml.SyntaxError
 	var je *json.SyntaxError
+	var me *malformedIDError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
 		return CodeTimeout
 	case errors.Is(err, context.Canceled):
 		return CodeCanceled
-	case errors.As(err, &de), errors.As(err, &xe), errors.As(err, &je), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &de), errors.As(err, &xe), errors.As(err, &je), errors.As(err, &me), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrNoRootRow):
 		return CodeMalformed
 	case errors.As(err, &ae):
 		code := ae.ErrorCode()
 		switch {
 		case code == "RegionDisabledException":
-			return CodeAccountBlocked
+			return CodeRegionDisabled
 		case accessCodes[code]:
 			if strings.Contains(ae.ErrorMessage(), "sts:AssumeRole ") || strings.HasSuffix(ae.ErrorMessage(), "sts:AssumeRole") {
 				return CodeRoleNotAssumable
@@ -111,6 +116,8 @@ func hint(code string) string {
 		return " (raise --account-timeout if the account is just slow)"
 	case CodeThrottled:
 		return " (AWS kept throttling; lower --concurrency)"
+	case CodeRegionDisabled:
+		return " (STS is deactivated in this region for the account: activate it in the account's IAM account settings, or scan from a region where it is active)"
 	}
 	return ""
 }

@@ -19,7 +19,9 @@ var ErrNoRootRow = errors.New("credential report has no <root_account> row")
 // report (CSV, documented columns in any order). AWS writes N/A for a
 // credential that does not exist, not_supported for what does not apply to
 // the root user and no_information for what it did not record: all three
-// become unknown (nil), never a zero time or a false.
+// become unknown (nil), never a zero time or a false. The root user's
+// password_enabled is TRUE or FALSE in today's User Guide and was
+// not_supported before; both are read.
 func ParseCredentialReport(data []byte, generatedAt time.Time) (*RootCredentials, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
@@ -69,14 +71,18 @@ func rootFromReport(field func(string) string, generatedAt time.Time) (*RootCred
 		p := fmt.Sprintf("access_key_%d_", i)
 		active := reportBool(field(p + "active"))
 		rotated := reportTime(field(p + "last_rotated"))
-		// An inactive key is still a key: it has a rotation time.
-		if !isTrue(active) && rotated == nil {
+		lastUsed := reportTime(field(p + "last_used_date"))
+		// An inactive key is still a key. Some reports give it its
+		// rotation time; the User Guide documents last_rotated as N/A for
+		// a key that is not active, which leaves its last use (N/A only
+		// for a missing or never used key) to show it.
+		if !isTrue(active) && rotated == nil && lastUsed == nil {
 			continue
 		}
 		rc.AccessKeys = append(rc.AccessKeys, AccessKeyDetail{
 			Active:          isTrue(active),
 			CreatedAt:       rotated,
-			LastUsedAt:      reportTime(field(p + "last_used_date")),
+			LastUsedAt:      lastUsed,
 			LastUsedService: reportString(field(p + "last_used_service")),
 			LastUsedRegion:  reportString(field(p + "last_used_region")),
 		})

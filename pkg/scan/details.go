@@ -28,6 +28,7 @@ type DetailsAPI interface {
 	ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
 	GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileInput, optFns ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
 	GetUser(ctx context.Context, in *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
 }
 
 // reportPoll bounds the wait for a credential report: AWS generates one in
@@ -58,9 +59,17 @@ func (d *Details) RootCredentials(ctx context.Context, accountID, method string,
 		opts = append(opts, func(o *iam.Options) { o.Credentials = creds })
 	}
 	if method == AccessAssumeRoot {
-		return d.fromRootSession(ctx, opts)
+		rc, err := d.fromRootSession(ctx, opts)
+		if err == nil {
+			virtualFromDevices(rc)
+		}
+		return rc, err
 	}
-	return d.fromCredentialReport(ctx, opts)
+	rc, err := d.fromCredentialReport(ctx, opts)
+	if err == nil {
+		d.addRootVirtualMFA(ctx, accountID, rc, opts)
+	}
+	return rc, err
 }
 
 func (d *Details) fromCredentialReport(ctx context.Context, opts []func(*iam.Options)) (*RootCredentials, error) {

@@ -1,10 +1,14 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,16 +62,120 @@ type tree struct {
 const discoveryParallelism = 4
 
 // UnknownOUError reports an --ou or --exclude-ou that the organization does
-// not have: a usage error, detected before any account is scanned.
-type UnknownOUError struct{ IDs []string }
+// not have: a usage error, detected before any account is scanned. When
+// some OUs could not be listed (Unlisted), the OU may exist below one of
+// them, and the error is not the user's.
+type UnknownOUError struct {
+	IDs      []string
+	Unlisted []string
+}
 
 func (e *UnknownOUError) Error() string {
+	if len(e.Unlisted) > 0 {
+		return fmt.Sprintf("OU %v not found in the organization; it may lie below %v, whose child OUs could not be listed", e.IDs, e.Unlisted)
+	}
 	return fmt.Sprintf("OU %v not found in the organization: check the id with `aws organizations list-organizational-units-for-parent`", e.IDs)
 }
 
+// What a failed listing could not list under an OU or the root.
+const (
+	ListingAccounts = "accounts"
+	ListingChildOUs = "child_ous"
+)
+
+// OUFailure is an OU (or the root) whose listing failed after retries: the
+// accounts or child OUs below it are missing from the report, which is
+// therefore incomplete.
+type OUFailure struct {
+	ID string `json:"id"`
+	// Path is the OU's path as far as it is known.
+	Path      string `json:"path"`
+	Listing   string `json:"listing"`
+	ErrorCode string `json:"error_code"`
+	Error     string `json:"error"`
+}
+
+// Patterns of the identifiers Organizations hands out (botocore
+// organizations/2016-11-28/service-2.json, shapes AccountId, RootId,
+// OrganizationalUnitId, OrganizationId). An answer that breaks them is not
+// used: ids go into ARNs, S3 keys and file names.
+var (
+	accountIDPattern = regexp.MustCompile(`^\d{12}$`)
+	rootIDPattern    = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+	ouIDPattern      = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+	orgIDPattern     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+)
+
+// ValidAccountID tells whether id is a 12-digit AWS account id.
+func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
+
+// ValidOrganizationID tells whether id has the form of an organization id.
+func ValidOrganizationID(id string) bool { return orgIDPattern.MatchString(id) }
+
+// malformedIDError is an identifier from AWS that breaks its documented
+// pattern; it classifies as a malformed answer.
+type malformedIDError struct {
+	kind, value string
+}
+
+func (e *malformedIDError) Error() string {
+	return fmt.Sprintf("the answer holds %s %s, which is not a valid %s", article(e.kind), quoteID(e.value), e.kind)
+}
+
+func article(kind string) string {
+	if strings.ContainsRune("aeiouAEIOU", rune(kind[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// quoteID shows a rejected identifier safely: quoted, escaped and short.
+func quoteID(v string) string {
+	if len(v) > 40 {
+		v = v[:40] + "…"
+	}
+	return strconv.QuoteToASCII(v)
+}
+
+// failures gathers the listings that failed; discovery goes on without them.
+type failures struct {
+	mu   sync.Mutex
+	list []OUFailure
+}
+
+func (f *failures) add(ctx context.Context, n *ouNode, listing string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.list = append(f.list, OUFailure{ID: n.id, Path: n.path, Listing: listing, ErrorCode: classify(err, ctx), Error: describe(err)})
+}
+
+// sorted returns the failures in a stable order.
+func (f *failures) sorted() []OUFailure {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := slices.Clone(f.list)
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Path < out[j].Path || out[i].Path == out[j].Path && out[i].Listing < out[j].Listing
+	})
+	return out
+}
+
+// childOUsUnlisted returns the OUs whose child OUs could not be listed.
+func (f *failures) childOUsUnlisted() []string {
+	var ids []string
+	for _, x := range f.sorted() {
+		if x.Listing == ListingChildOUs {
+			ids = append(ids, x.ID)
+		}
+	}
+	return ids
+}
+
 // walkTree lists every OU from the root down, in O(number of OUs) calls:
-// one ListOrganizationalUnitsForParent (per page) for each parent.
-func walkTree(ctx context.Context, api OrganizationsAPI) (*tree, error) {
+// one ListOrganizationalUnitsForParent (per page) for each parent. An OU
+// whose children cannot be listed is recorded in fails and its subtree
+// left out; only the root's own listing failing ends the walk.
+func walkTree(ctx context.Context, api OrganizationsAPI, fails *failures) (*tree, error) {
 	roots, err := api.ListRoots(ctx, &organizations.ListRootsInput{})
 	if err != nil {
 		return nil, fmt.Errorf("list the organization's root: %w", err)
@@ -76,6 +184,9 @@ func walkTree(ctx context.Context, api OrganizationsAPI) (*tree, error) {
 		return nil, fmt.Errorf("list the organization's root: the organization has no root")
 	}
 	r := roots.Roots[0]
+	if id := aws.ToString(r.Id); !rootIDPattern.MatchString(id) {
+		return nil, fmt.Errorf("list the organization's root: %w", &malformedIDError{kind: "root id", value: id})
+	}
 	name := aws.ToString(r.Name)
 	if name == "" {
 		name = "Root"
@@ -93,7 +204,10 @@ func walkTree(ctx context.Context, api OrganizationsAPI) (*tree, error) {
 			g.Go(func() error {
 				children, err := listChildOUs(gctx, api, parent)
 				if err != nil {
-					return err
+					if gctx.Err() != nil {
+						return err
+					}
+					fails.add(gctx, parent, ListingChildOUs, err)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -115,23 +229,31 @@ func walkTree(ctx context.Context, api OrganizationsAPI) (*tree, error) {
 	return t, nil
 }
 
+// listChildOUs returns the child OUs listed before any error: those are
+// real, and walking them keeps their accounts in the report.
 func listChildOUs(ctx context.Context, api OrganizationsAPI, parent *ouNode) ([]*ouNode, error) {
 	var out []*ouNode
+	var malformed error
 	p := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent.id)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list OUs under %s (%s): %w", parent.id, parent.path, err)
+			return out, fmt.Errorf("list OUs under %s (%s): %w", parent.id, parent.path, err)
 		}
 		for _, ou := range page.OrganizationalUnits {
-			out = append(out, &ouNode{id: aws.ToString(ou.Id), path: parent.path + "/" + aws.ToString(ou.Name), parent: parent})
+			id := aws.ToString(ou.Id)
+			if !ouIDPattern.MatchString(id) {
+				malformed = cmp.Or(malformed, fmt.Errorf("list OUs under %s (%s): %w", parent.id, parent.path, &malformedIDError{kind: "OU id", value: id}))
+				continue
+			}
+			out = append(out, &ouNode{id: id, path: parent.path + "/" + aws.ToString(ou.Name), parent: parent})
 		}
 	}
-	return out, nil
+	return out, malformed
 }
 
 // selectParents returns the parents whose accounts the filter selects.
-func (t *tree) selectParents(f Filter) ([]*ouNode, error) {
+func (t *tree) selectParents(f Filter, unlisted []string) ([]*ouNode, error) {
 	var unknown []string
 	for _, id := range slices.Concat(f.OUs, f.ExcludeOUs) {
 		if _, ok := t.nodes[id]; !ok {
@@ -139,7 +261,7 @@ func (t *tree) selectParents(f Filter) ([]*ouNode, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, &UnknownOUError{IDs: unknown}
+		return nil, &UnknownOUError{IDs: unknown, Unlisted: unlisted}
 	}
 	under := func(n *ouNode, ids []string) bool {
 		for ; n != nil; n = n.parent {
@@ -164,8 +286,11 @@ func (t *tree) selectParents(f Filter) ([]*ouNode, error) {
 }
 
 // listAccounts streams the accounts of the selected parents to emit as each
-// page arrives, so that scanning starts long before discovery ends.
-func listAccounts(ctx context.Context, api OrganizationsAPI, parents []*ouNode, emit func(Account) error) error {
+// page arrives, so that scanning starts long before discovery ends. A
+// parent whose accounts cannot be listed is recorded in fails and the
+// others are listed all the same; only emit's error (the scan stopping)
+// ends the listing.
+func listAccounts(ctx context.Context, api OrganizationsAPI, parents []*ouNode, fails *failures, emit func(Account) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(discoveryParallelism)
 	for _, parent := range parents {
@@ -174,9 +299,19 @@ func listAccounts(ctx context.Context, api OrganizationsAPI, parents []*ouNode, 
 			for p.HasMorePages() {
 				page, err := p.NextPage(gctx)
 				if err != nil {
-					return fmt.Errorf("list accounts under %s (%s): %w", parent.id, parent.path, err)
+					if gctx.Err() != nil {
+						return err
+					}
+					fails.add(gctx, parent, ListingAccounts, fmt.Errorf("list accounts under %s (%s): %w", parent.id, parent.path, err))
+					return nil
 				}
 				for i := range page.Accounts {
+					if id := aws.ToString(page.Accounts[i].Id); !accountIDPattern.MatchString(id) {
+						// Not an account id: it cannot be entered nor key a
+						// row, so the listing of this parent is incomplete.
+						fails.add(gctx, parent, ListingAccounts, fmt.Errorf("list accounts under %s (%s): %w", parent.id, parent.path, &malformedIDError{kind: "account id", value: id}))
+						continue
+					}
 					if err := emit(toAccount(&page.Accounts[i], parent.path)); err != nil {
 						return err
 					}

@@ -8,7 +8,11 @@ type Thresholds struct {
 	MaxAgeDays int // a root credential older than this is old
 }
 
+// PartitionGovCloud is the AWS GovCloud (US) partition.
+const PartitionGovCloud = "aws-us-gov"
+
 type findingContext struct {
+	partition        string
 	member           bool // not the management account
 	centrallyManaged bool
 	now              time.Time
@@ -31,7 +35,11 @@ func findings(r *Row, fc findingContext) []string {
 	// password and sign in. Centralized root access blocks that recovery
 	// for member accounts, so there MFA matters only while a credential
 	// exists.
-	if r.RootMFA != nil && !*r.RootMFA && (hasCredential || !(fc.member && fc.centrallyManaged)) {
+	mfaMatters := hasCredential || !(fc.member && fc.centrallyManaged)
+	// "You cannot enable an MFA device for your AWS GovCloud (US) account
+	// root user": https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/govcloud-iam.html
+	mfaPossible := fc.partition != PartitionGovCloud
+	if r.RootMFA != nil && !*r.RootMFA && mfaMatters && mfaPossible {
 		out = append(out, FindingRootNoMFA)
 	}
 	if isTrue(r.RootPassword) {
@@ -42,6 +50,12 @@ func findings(r *Row, fc findingContext) []string {
 	}
 	if d := r.RootCredentials; d != nil {
 		out = append(out, detailFindings(d, fc)...)
+		// IAM.6 and CIS "hardware MFA for root" fail when any virtual
+		// device may sign the root user in, as the AWS Config rule behind
+		// IAM.6 evaluates. Unknown (nil) is never raised.
+		if isTrue(d.MFA.Virtual) && mfaMatters && mfaPossible {
+			out = append(out, FindingRootVirtualMFA)
+		}
 	}
 	return out
 }

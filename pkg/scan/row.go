@@ -2,6 +2,7 @@ package scan
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -33,6 +34,7 @@ const (
 	// From --details.
 	FindingKeyUsedRecently = "root-access-key-used-recently"
 	FindingCredentialOld   = "root-credential-old"
+	FindingRootVirtualMFA  = "root-virtual-mfa"
 )
 
 // Error codes classify why an account could not be scanned.
@@ -42,13 +44,19 @@ const (
 	// trust the caller, or wants another external id.
 	CodeRoleNotAssumable = "RoleNotAssumable"
 	CodeNotFound         = "NotFound" // requested with --accounts, not in the organization
-	CodeThrottled        = "Throttled"
-	CodeTimeout          = "Timeout"
-	CodeExpiredToken     = "ExpiredToken"
-	CodeAccountBlocked   = "AccountNotActive" // AWS refused: suspended or closed
-	CodeMalformed        = "MalformedResponse"
-	CodeCanceled         = "Canceled"
-	CodeUnknown          = "Unknown"
+	// Requested with --accounts and not listed, while some OUs could not be
+	// listed: it may exist below one of them.
+	CodeNotListed      = "NotListed"
+	CodeThrottled      = "Throttled"
+	CodeTimeout        = "Timeout"
+	CodeExpiredToken   = "ExpiredToken"
+	CodeAccountBlocked = "AccountNotActive" // AWS refused: suspended or closed
+	// STS is deactivated, in the region the scan signs for, in the
+	// account whose credentials were asked for.
+	CodeRegionDisabled = "RegionDisabled"
+	CodeMalformed      = "MalformedResponse"
+	CodeCanceled       = "Canceled"
+	CodeUnknown        = "Unknown"
 )
 
 // Row is everything the report says about one account.
@@ -78,6 +86,15 @@ type Row struct {
 	Summary Summary `json:"summary"`
 	// RootCredentials is filled with --details.
 	RootCredentials *RootCredentials `json:"root_credentials,omitempty"`
+	// DetailsError says why RootCredentials is missing from a row whose
+	// summary was read: the row stays ok, with its flags and findings.
+	DetailsError *DetailsError `json:"details_error,omitempty"`
+}
+
+// DetailsError is a failure to read root credential details.
+type DetailsError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // HasFindings tells whether the row reports any finding.
@@ -110,11 +127,12 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		ScannedAt               *time.Time       `json:"scanned_at"`
 		Summary                 Summary          `json:"summary"`
 		RootCredentials         *RootCredentials `json:"root_credentials,omitempty"`
+		DetailsError            *DetailsError    `json:"details_error,omitempty"`
 	}{
 		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State, r.JoinedMethod, r.JoinedAt,
 		nullable(r.AccessMethod), r.Status,
 		r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA,
-		findings, nullable(r.ErrorCode), nullable(r.Error), r.ScannedAt, r.Summary, r.RootCredentials,
+		findings, nullable(r.ErrorCode), nullable(r.Error), r.ScannedAt, r.Summary, r.RootCredentials, r.DetailsError,
 	})
 }
 
@@ -159,6 +177,9 @@ type CertificateDetail struct {
 type MFADetail struct {
 	Enabled *bool       `json:"enabled"`
 	Devices []MFADevice `json:"devices"`
+	// Virtual tells whether a virtual MFA device is assigned to the root
+	// user; nil when the access method cannot tell.
+	Virtual *bool `json:"virtual"`
 }
 
 // MFADevice is one MFA device; Type is "virtual", "hardware" or "" when it
@@ -192,12 +213,75 @@ type Meta struct {
 	StartedAt           time.Time `json:"started_at"`
 	FinishedAt          time.Time `json:"finished_at"`
 	Version             string    `json:"orgscan_version"`
-	// Complete is false when the scan was interrupted or an account errored.
-	Complete    bool            `json:"complete"`
-	Interrupted bool            `json:"interrupted"`
-	Options     OptionsUsed     `json:"options"`
-	Counts      Counts          `json:"counts"`
-	RootAccess  RootAccessState `json:"root_access"`
+	// Complete is true when every account is accounted for with what was
+	// asked of it; IncompleteReasons says why not.
+	Complete          bool     `json:"complete"`
+	Interrupted       bool     `json:"interrupted"`
+	IncompleteReasons []string `json:"incomplete_reasons"`
+	// OUsNotListed are the OU listings that failed; the accounts below
+	// them are missing from the report.
+	OUsNotListed []OUFailure     `json:"ous_not_listed"`
+	Options      OptionsUsed     `json:"options"`
+	Counts       Counts          `json:"counts"`
+	RootAccess   RootAccessState `json:"root_access"`
+}
+
+// MarshalJSON writes the lists of an incomplete scan as lists, empty when
+// there is nothing in them, never null.
+func (m Meta) MarshalJSON() ([]byte, error) {
+	type plain Meta
+	p := plain(m)
+	if p.IncompleteReasons == nil {
+		p.IncompleteReasons = []string{}
+	}
+	if p.OUsNotListed == nil {
+		p.OUsNotListed = []OUFailure{}
+	}
+	return json.Marshal(p)
+}
+
+// Why a report is incomplete, in Meta.IncompleteReasons.
+const (
+	ReasonInterrupted        = "interrupted"
+	ReasonAccountsInError    = "accounts_in_error"
+	ReasonAccountsNotScanned = "accounts_not_scanned"
+	ReasonOUsNotListed       = "ous_not_listed"
+	ReasonDetailsMissing     = "details_missing"
+	// The scan stopped part way (a row could not be written).
+	ReasonScanFailed = "scan_failed"
+)
+
+// NewReport completes meta with what the scan gathered — counts, the OUs
+// not listed, whether it is complete and why not — and pairs it with the
+// rows. It is the one place that decides completeness.
+func NewReport(meta Meta, res *Result, finishedAt time.Time) *Report {
+	meta.FinishedAt = finishedAt
+	meta.Counts = Count(res.Rows)
+	meta.OUsNotListed = slices.Clone(res.OUsNotListed)
+	if meta.OUsNotListed == nil {
+		meta.OUsNotListed = []OUFailure{}
+	}
+	ous := map[string]bool{}
+	for _, f := range meta.OUsNotListed {
+		ous[f.ID] = true
+	}
+	meta.Counts.OUsNotListed = len(ous)
+	meta.Interrupted = res.Interrupted
+	reasons := []string{}
+	add := func(cond bool, reason string) {
+		if cond {
+			reasons = append(reasons, reason)
+		}
+	}
+	add(res.Interrupted, ReasonInterrupted)
+	add(res.Err != nil, ReasonScanFailed)
+	add(meta.Counts.Errors > 0, ReasonAccountsInError)
+	add(meta.Counts.NotScanned > 0, ReasonAccountsNotScanned)
+	add(meta.Counts.OUsNotListed > 0, ReasonOUsNotListed)
+	add(meta.Counts.DetailsErrors > 0, ReasonDetailsMissing)
+	meta.IncompleteReasons = reasons
+	meta.Complete = len(reasons) == 0
+	return &Report{Scan: meta, Accounts: res.Rows}
 }
 
 // OptionsUsed records the options that shaped the scan.
@@ -224,6 +308,11 @@ type Counts struct {
 	Errors       int `json:"errors"`
 	NotScanned   int `json:"not_scanned"`
 	WithFindings int `json:"with_findings"`
+	// DetailsErrors counts scanned accounts whose root credential details
+	// could not be read.
+	DetailsErrors int `json:"details_errors"`
+	// OUsNotListed counts the OUs (and root) with a failed listing.
+	OUsNotListed int `json:"ous_not_listed"`
 }
 
 // RootAccessState is the organization's centralized root access features.
@@ -251,6 +340,9 @@ func Count(rows []Row) Counts {
 		}
 		if rows[i].HasFindings() {
 			c.WithFindings++
+		}
+		if rows[i].DetailsError != nil {
+			c.DetailsErrors++
 		}
 	}
 	return c
@@ -286,7 +378,8 @@ func (m MFADetail) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Enabled *bool       `json:"enabled"`
 		Devices []MFADevice `json:"devices"`
-	}{m.Enabled, devices})
+		Virtual *bool       `json:"virtual"`
+	}{m.Enabled, devices, m.Virtual})
 }
 
 // MarshalJSON writes a device type that cannot be told as null.

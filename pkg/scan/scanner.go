@@ -56,6 +56,9 @@ type Config struct {
 	// accounts' root credentials centrally.
 	CentralRootManagement bool
 	ManagementAccountID   string
+	// Partition is the caller's (aws, aws-cn, aws-us-gov): some findings
+	// cannot be fixed in some partitions.
+	Partition string
 
 	Details    DetailsReader // nil without --details
 	Thresholds Thresholds
@@ -75,13 +78,18 @@ type Result struct {
 	// Interrupted is set when the context ended before every account was
 	// scanned; the accounts not reached are rows with StatusNotScanned.
 	Interrupted bool
-	// Err is a failure that leaves the account list incomplete (discovery
-	// failed part way); the rows gathered are still valid.
+	// OUsNotListed are the listings that failed: the accounts below them
+	// are missing, and the report is incomplete.
+	OUsNotListed []OUFailure
+	// Err is a failure that stopped the scan part way (a row could not be
+	// written); the rows gathered are still valid.
 	Err error
 }
 
 // Run scans the organization. It returns an error without rows only when
-// nothing could be listed (the root or the OU tree), or an *UnknownOUError.
+// nothing could be listed (the organization's root), or an *UnknownOUError;
+// an OU whose listing fails is recorded in Result.OUsNotListed, and the
+// rest of the tree is scanned.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -89,11 +97,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
-	t, err := walkTree(ctx, cfg.Orgs)
+	fails := &failures{}
+	t, err := walkTree(ctx, cfg.Orgs, fails)
 	if err != nil {
 		return nil, err
 	}
-	parents, err := t.selectParents(cfg.Filter)
+	parents, err := t.selectParents(cfg.Filter, fails.childOUsUnlisted())
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer stopDiscovery()
 	go func() {
 		defer close(accounts)
-		discoveryErr <- listAccounts(dctx, cfg.Orgs, parents, newAccountFilter(cfg.Filter, accounts, dctx.Done()))
+		discoveryErr <- listAccounts(dctx, cfg.Orgs, parents, fails, newAccountFilter(cfg.Filter, accounts, dctx.Done()))
 	}()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -128,7 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The group's goroutines never fail: an account's failure is its row.
 	_ = g.Wait()
 
-	res := &Result{Interrupted: ctx.Err() != nil}
+	res := &Result{Interrupted: ctx.Err() != nil, OUsNotListed: fails.sorted()}
 	if err := <-discoveryErr; err != nil && ctx.Err() == nil {
 		res.Err = err
 	}
@@ -139,8 +148,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if res.Err != nil || res.Interrupted {
 			break // not found could just mean not reached
 		}
+		if len(res.OUsNotListed) > 0 {
+			// It may be below an OU that could not be listed: say so
+			// rather than that it does not exist.
+			c.add(Row{AccountID: id, Status: StatusError, ErrorCode: CodeNotListed,
+				Error: fmt.Sprintf("account was requested but not listed; %d listings of OUs failed (see the scan's ous_not_listed), and one may hold it", len(res.OUsNotListed))})
+			continue
+		}
 		c.add(Row{AccountID: id, Status: StatusError, ErrorCode: CodeNotFound,
-			Error: "account was requested but is not in the organization (or is outside the --ou selection)"})
+			Error: "account was requested but is not in the organization (or is outside the OU selection)"})
 	}
 	res.Rows = c.rows
 	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].AccountID < res.Rows[j].AccountID })
@@ -314,7 +330,10 @@ func (s *scanner) read(ctx context.Context, row *Row, at attempt) error {
 	if s.cfg.Details != nil {
 		details, err := s.cfg.Details.RootCredentials(ctx, row.AccountID, at.name, at.creds)
 		if err != nil {
-			return fmt.Errorf("read root credential details: %w", err)
+			// The summary is the evidence; details are an extra. A failed
+			// extra is said in the row, never paid for with the summary.
+			row.DetailsError = &DetailsError{Code: classify(err, ctx), Message: "read root credential details: " + describe(err)}
+			return nil
 		}
 		// The credential report cannot tell whether the root user has a
 		// password (AWS writes not_supported); the summary can.
@@ -364,6 +383,7 @@ func fillSummary(row *Row, m map[string]int32) {
 
 func (s *scanner) findingContext(accountID string) findingContext {
 	return findingContext{
+		partition:        s.cfg.Partition,
 		member:           accountID != s.cfg.ManagementAccountID,
 		centrallyManaged: s.cfg.CentralRootManagement,
 		now:              s.cfg.Now(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -94,6 +95,24 @@ var summaryNames = map[string]bool{
 	summaryRoot: true, summaryResult: true, summaryMap: true, "entry": true, "key": true, "value": true,
 }
 
+var summaryNameList = []string{summaryRoot, summaryResult, summaryMap, "entry", "key", "value"}
+
+// recasedSummaryName reports a name that is one of summaryNames to the
+// SDK, which compares element names with strings.EqualFold, but not to the
+// plain form: <summarymap> or <Entry>. Non-ASCII names that fold to these
+// (the Kelvin sign folds to k) never get here: tag refuses them.
+func recasedSummaryName(name string) bool {
+	if summaryNames[name] {
+		return false
+	}
+	for _, n := range summaryNameList {
+		if len(n) == len(name) && strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseSummary reads the SummaryMap of a GetAccountSummary document, and
 // answers ok=false for any document outside the plain form:
 //
@@ -106,13 +125,14 @@ var summaryNames = map[string]bool{
 //	</GetAccountSummaryResponse>
 //
 // with exactly one GetAccountSummaryResult holding exactly one SummaryMap,
-// whitespace between elements, and printable ASCII as the text of elements
-// that hold no others. Comments, CDATA, entity references, namespace
-// prefixes, other encodings, a byte-order mark, text beside elements, any
-// of the names above out of its place, an entry that is not one key then
-// one value, a key that is not a plain name or a value that is not a
-// 32-bit integer: all are outside it, and the SDK decodes (or refuses)
-// those. (The SDK reads the first GetAccountSummaryResult it meets at any
+// each of these names spelt exactly so (the SDK reads them in any case:
+// <summarymap> is a SummaryMap to it), whitespace between elements, and
+// printable ASCII as the text of elements that hold no others. Comments,
+// CDATA, entity references, namespace prefixes, other encodings, a
+// byte-order mark, text beside elements, any of the names above out of its
+// place or in another case, an entry that is not one key then one value, a
+// key that is not a plain name or a value that is not a 32-bit integer:
+// all are outside it, and the SDK decodes (or refuses) those. (The SDK reads the first GetAccountSummaryResult it meets at any
 // depth, and an entry's value before its key under an empty key; the
 // tests hold such documents.)
 func parseSummary(doc []byte) (m map[string]int32, ok bool) {
@@ -136,7 +156,7 @@ func parseSummary(doc []byte) (m map[string]int32, ok bool) {
 			break
 		}
 		name, closing, empty, ok := p.tag(len(path) == 0)
-		if !ok {
+		if !ok || recasedSummaryName(name) {
 			return nil, false
 		}
 		// Where the path is: 3 is the SummaryMap, 4 an entry, 5 its key or

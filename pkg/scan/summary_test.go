@@ -55,6 +55,35 @@ const documentedSummary = `<GetAccountSummaryResponse xmlns="https://iam.amazona
 </GetAccountSummaryResponse>
 `
 
+// reviewedLowerCaseFirst is the adversarial review's document: a result
+// block spelt in lower case, then the real one. The SDK matches names
+// regardless of case and reads the first (no access keys, MFA on); a fast
+// path that skipped the first as unknown read the second.
+const reviewedLowerCaseFirst = `<GetAccountSummaryResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <getaccountsummaryresult><summarymap>
+    <Entry><Key>AccountAccessKeysPresent</Key><Value>0</Value></Entry>
+    <Entry><Key>AccountMFAEnabled</Key><Value>1</Value></Entry>
+  </summarymap></getaccountsummaryresult>
+  <GetAccountSummaryResult><SummaryMap>
+    <entry><key>AccountAccessKeysPresent</key><value>1</value></entry>
+    <entry><key>AccountMFAEnabled</key><value>0</value></entry>
+  </SummaryMap></GetAccountSummaryResult>
+</GetAccountSummaryResponse>
+`
+
+// twoResults is reviewedLowerCaseFirst in the plain spelling throughout.
+const twoResults = `<GetAccountSummaryResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <GetAccountSummaryResult><SummaryMap>
+    <entry><key>AccountAccessKeysPresent</key><value>0</value></entry>
+    <entry><key>AccountMFAEnabled</key><value>1</value></entry>
+  </SummaryMap></GetAccountSummaryResult>
+  <GetAccountSummaryResult><SummaryMap>
+    <entry><key>AccountAccessKeysPresent</key><value>1</value></entry>
+    <entry><key>AccountMFAEnabled</key><value>0</value></entry>
+  </SummaryMap></GetAccountSummaryResult>
+</GetAccountSummaryResponse>
+`
+
 // compactSummary is 34 counters on one line, as the simulator sends them.
 func compactSummary() []byte {
 	var b bytes.Buffer
@@ -171,6 +200,11 @@ func TestSummaryFastPathLeavesTheRestToTheSDK(t *testing.T) {
 		{"a GetAccountSummaryResult inside another element (the SDK finds it there)", 200, `<GetAccountSummaryResponse><ResponseMetadata><GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResult></ResponseMetadata><GetAccountSummaryResult><SummaryMap></SummaryMap></GetAccountSummaryResult></GetAccountSummaryResponse>`},
 		{"a value before its key (the SDK reads an empty key)", 200, entry(`<value>5</value><key>Users</key>`)},
 		{"a SummaryMap outside the result", 200, `<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResult><SummaryMap>` + usersEntry + `</SummaryMap></GetAccountSummaryResponse>`},
+		{"a lower-case result block before the real one (the review's document; the SDK reads the first)", 200, reviewedLowerCaseFirst},
+		{"an entry spelt Entry", 200, strings.Replace(entry(`<key>Users</key><value>5</value>`), "entry>", "Entry>", 2)},
+		{"a key and a value in capitals", 200, entry(`<KEY>Users</KEY><VALUE>5</VALUE>`)},
+		{"a SummaryMap spelt summarymap", 200, strings.ReplaceAll(doc, "SummaryMap>", "summarymap>")},
+		{"a result spelt in capitals", 200, strings.ReplaceAll(doc, "GetAccountSummaryResult>", "GETACCOUNTSUMMARYRESULT>")},
 		{"a throttling error", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>`},
 		{"an empty body", 200, ""},
 	}
@@ -193,23 +227,28 @@ func TestSummaryFastPathLeavesTheRestToTheSDK(t *testing.T) {
 // FuzzSummaryParserAgreesWithTheSDK: whatever the fast path accepts, the
 // SDK decodes to the same map.
 func FuzzSummaryParserAgreesWithTheSDK(f *testing.F) {
-	f.Add([]byte(documentedSummary))
-	f.Add(compactSummary())
-	f.Add([]byte(`<GetAccountSummaryResponse/>`))
-	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>-0012</value></entry><entry><key>Users</key><value>3</value></entry></SummaryMap><Other>x</Other></GetAccountSummaryResult></GetAccountSummaryResponse>`))
-	f.Add([]byte(`<GetAccountSummaryResponse a="1" b='2'><X><Y>1</Y></X><GetAccountSummaryResult><Z/><SummaryMap><entry><key>Users</key><value>-2147483648</value></entry></SummaryMap>junk</GetAccountSummaryResult></GetAccountSummaryResponse>`))
-	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>1</value></entry></SummaryMap></GetAccountSummaryResult><GetAccountSummaryResult></GetAccountSummaryResult></GetAccountSummaryResponse>`))
-	f.Fuzz(func(t *testing.T, doc []byte) {
+	f.Add([]byte(documentedSummary), uint64(0))
+	f.Add(compactSummary(), uint64(0))
+	f.Add([]byte(`<GetAccountSummaryResponse/>`), uint64(0))
+	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>-0012</value></entry><entry><key>Users</key><value>3</value></entry></SummaryMap><Other>x</Other></GetAccountSummaryResult></GetAccountSummaryResponse>`), uint64(0))
+	f.Add([]byte(`<GetAccountSummaryResponse a="1" b='2'><X><Y>1</Y></X><GetAccountSummaryResult><Z/><SummaryMap><entry><key>Users</key><value>-2147483648</value></entry></SummaryMap>junk</GetAccountSummaryResult></GetAccountSummaryResponse>`), uint64(0))
+	f.Add([]byte(`<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>1</value></entry></SummaryMap></GetAccountSummaryResult><GetAccountSummaryResult></GetAccountSummaryResult></GetAccountSummaryResponse>`), uint64(0))
+	f.Add([]byte(reviewedLowerCaseFirst), uint64(0))
+	// The documented example with its result block lower-cased: the
+	// fuzzer's mutations of it reach the review's document.
+	f.Add([]byte(twoResults), uint64(1<<2|1<<4|3<<6|3<<8|3<<10|3<<12|3<<14|3<<16))
+	f.Fuzz(func(t *testing.T, doc []byte, recase uint64) {
+		doc = recaseTags(doc, recase)
 		fast, ok := parseSummary(doc)
 		if !ok {
 			return
 		}
 		sdk, err := decodeSummary(t, 200, doc, false)
 		if err != nil {
-			t.Fatalf("the fast path read %v from a document the SDK refuses: %v", fast, err)
+			t.Fatalf("the fast path read %v from a document the SDK refuses: %v\n%s", fast, err, doc)
 		}
 		if !maps.Equal(fast, sdk) {
-			t.Fatalf("fast path %v\nSDK       %v", fast, sdk)
+			t.Fatalf("fast path %v\nSDK       %v\n%s", fast, sdk, doc)
 		}
 	})
 }
@@ -239,10 +278,27 @@ func TestSummaryParserAgreesOnShuffledStructure(t *testing.T) {
 	names := []string{summaryRoot, summaryResult, summaryMap, "entry", "key", "value", "ResponseMetadata", "X"}
 	texts := []string{"Users", "Groups", "5", "-3", "", "x y", "007"}
 	var b strings.Builder
+	// The SDK matches element names regardless of case, so the generator
+	// spells them in other cases too: now and then one name, and now and
+	// then a whole subtree, the way a block the fast path skips as unknown
+	// could still be read by the SDK.
+	recasing := false
+	spell := func(name string) string {
+		if recasing || chance(0.02) {
+			return recase(name, rng)
+		}
+		return name
+	}
 	elem := func(name string, inner func()) {
+		outer := recasing
+		if chance(0.04) {
+			recasing = true
+		}
+		name = spell(name)
 		b.WriteString("<" + name + ">")
 		inner()
 		b.WriteString("</" + name + ">")
+		recasing = outer
 	}
 	text := func(s string) func() { return func() { b.WriteString(s) } }
 	junk := func() {
@@ -324,6 +380,108 @@ func TestSummaryParserAgreesOnShuffledStructure(t *testing.T) {
 		t.Fatalf("the fast path accepted %d of 5000 documents: too few to compare", accepted)
 	}
 	t.Logf("the fast path accepted %d of 5000 documents; the SDK agreed on each", accepted)
+}
+
+// recase spells name in another case: all lower, all upper, or letters
+// flipped at random; never name itself when it has a letter.
+func recase(name string, rng *rand.Rand) string {
+	var out string
+	switch rng.IntN(3) {
+	case 0:
+		out = strings.ToLower(name)
+	case 1:
+		out = strings.ToUpper(name)
+	default:
+		b := []byte(name)
+		for i, c := range b {
+			if rng.IntN(2) == 0 {
+				b[i] = flipCase(c)
+			}
+		}
+		out = string(b)
+	}
+	if out == name {
+		b := []byte(name)
+		for i, c := range b {
+			if flipCase(c) != c {
+				b[i] = flipCase(c)
+				break
+			}
+		}
+		out = string(b)
+	}
+	return out
+}
+
+func flipCase(c byte) byte {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return c - 'a' + 'A'
+	case 'A' <= c && c <= 'Z':
+		return c - 'A' + 'a'
+	}
+	return c
+}
+
+// recaseTags spells the element names of doc in other cases: the n-th
+// start tag, and the end tag that closes it, as the n-th pair of bits of
+// choice says (0 as it is, 1 lower, 2 upper, 3 the first letter flipped).
+// It lets the fuzzer reach the SDK's case-insensitive matching from any
+// document, which mutating bytes one at a time seldom does consistently
+// for a start and an end tag.
+func recaseTags(doc []byte, choice uint64) []byte {
+	if choice == 0 {
+		return doc
+	}
+	out := make([]byte, 0, len(doc))
+	var open []int // the spelling of each open element
+	n := 0
+	for i := 0; i < len(doc); {
+		if doc[i] != '<' {
+			out = append(out, doc[i])
+			i++
+			continue
+		}
+		j := i + 1
+		closing := j < len(doc) && doc[j] == '/'
+		if closing {
+			j++
+		}
+		k := j
+		for k < len(doc) && isNameByte(doc[k]) {
+			k++
+		}
+		if k == j {
+			out = append(out, doc[i:k]...)
+			i = k
+			continue
+		}
+		var mode int
+		if closing {
+			if len(open) > 0 {
+				mode, open = open[len(open)-1], open[:len(open)-1]
+			}
+		} else {
+			mode = int(choice >> (2 * (n % 32)) & 3)
+			n++
+			if end := bytes.IndexByte(doc[k:], '>'); end < 0 || end == 0 || doc[k+end-1] != '/' {
+				open = append(open, mode)
+			}
+		}
+		name := string(doc[j:k])
+		switch mode {
+		case 1:
+			name = strings.ToLower(name)
+		case 2:
+			name = strings.ToUpper(name)
+		case 3:
+			name = string(flipCase(name[0])) + name[1:]
+		}
+		out = append(out, doc[i:j]...)
+		out = append(out, name...)
+		i = k
+	}
+	return out
 }
 
 // capture keeps the last response body it passed on.
