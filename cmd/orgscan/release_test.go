@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -237,12 +238,16 @@ func gitOutput(t *testing.T, dir string, args ...string) (string, bool) {
 	return strings.TrimSpace(string(out)), err == nil
 }
 
-func setting(t *testing.T, bin, key string) string {
+func readBuildInfo(t *testing.T, bin string) *debug.BuildInfo {
 	t.Helper()
 	bi, err := buildinfo.ReadFile(bin)
 	if err != nil {
 		t.Fatalf("read build information of %s: %v", bin, err)
 	}
+	return bi
+}
+
+func setting(bi *debug.BuildInfo, key string) string {
 	for _, s := range bi.Settings {
 		if s.Key == key {
 			return s.Value
@@ -263,11 +268,8 @@ func TestReportNamesTheBuild(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "orgscan")
 	releaseBuild(t, cfg, repoRoot, runtime.GOOS, runtime.GOARCH, "9.8.7-test", bin)
 
-	bi, err := buildinfo.ReadFile(bin)
-	if err != nil {
-		t.Fatalf("read build information: %v", err)
-	}
-	revision, modified := setting(t, bin, "vcs.revision"), setting(t, bin, "vcs.modified")
+	bi := readBuildInfo(t, bin)
+	revision, modified := setting(bi, "vcs.revision"), setting(bi, "vcs.modified")
 	if revision != head {
 		t.Fatalf("the build recorded commit %q, want HEAD %s", revision, head)
 	}
@@ -324,7 +326,7 @@ func TestReportNamesTheBuild(t *testing.T) {
 		{"the linker flag's version is the version", v.Version, "9.8.7-test"},
 		{"the commit is the recorded vcs.revision", deref(v.Commit), revision},
 		{"the modified flag is the recorded vcs.modified", fmt.Sprint(deref(v.Modified)), modified},
-		{"the commit time is the recorded vcs.time", deref(v.CommitTime), setting(t, bin, "vcs.time")},
+		{"the commit time is the recorded vcs.time", deref(v.CommitTime), setting(bi, "vcs.time")},
 		{"the Go version is the toolchain's", v.GoVersion, bi.GoVersion},
 		{"the AWS SDK's version is the one compiled in", sdkShown, sdk != ""},
 	}
@@ -371,10 +373,11 @@ func TestReleaseBuildIsReproducible(t *testing.T) {
 			env = append(env, "GOCACHE="+filepath.Join(tmp, "cache"))
 		}
 		releaseBuild(t, cfg, clone, "linux", "arm64", "1.0.0-repro", bin, env...)
-		if rev := setting(t, bin, "vcs.revision"); rev != head {
+		bi := readBuildInfo(t, bin)
+		if rev := setting(bi, "vcs.revision"); rev != head {
 			t.Fatalf("%s build recorded commit %q, want HEAD %s", name, rev, head)
 		}
-		if mod := setting(t, bin, "vcs.modified"); mod != "false" {
+		if mod := setting(bi, "vcs.modified"); mod != "false" {
 			t.Fatalf("%s build of a clean clone recorded vcs.modified=%s", name, mod)
 		}
 		data, err := os.ReadFile(bin)

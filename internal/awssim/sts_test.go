@@ -258,7 +258,6 @@ func TestAssumedCredentialsActInTheTargetAccountOnly(t *testing.T) {
 			return err
 		}, "AccessDenied"},
 		{"one session's secret does not sign for another session's key", func() error {
-			mixed := a
 			other, err := b.Credentials.Retrieve(ctx)
 			if err != nil {
 				return err
@@ -267,7 +266,7 @@ func TestAssumedCredentialsActInTheTargetAccountOnly(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			mixed = sdkConfig(srv, mine.AccessKeyID, other.SecretAccessKey, mine.SessionToken)
+			mixed := sdkConfig(srv, mine.AccessKeyID, other.SecretAccessKey, mine.SessionToken)
 			_, err = sts.NewFromConfig(mixed).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			return err
 		}, "SignatureDoesNotMatch"},

@@ -113,7 +113,7 @@ func diffCommand(ctx context.Context, env runEnv, args []string) int {
 				fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", err)
 				return exitFatal
 			}
-			cfg.Logger = env.streams.sdkLogger()
+			cfg.Logger = env.streams.sdkLogger(false)
 			api = newS3Client(cfg)
 		}
 		doc, err := readReport(ctx, api, owner, src)

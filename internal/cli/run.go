@@ -97,7 +97,7 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	if err != nil {
 		return exitFatal, err
 	}
-	cfg.Logger = r.env.streams.sdkLogger()
+	cfg.Logger = r.env.streams.sdkLogger(r.o.Debug)
 	r.cfg = cfg
 	clients := assume.NewClients(cfg)
 	stsClient, iamClient, orgClient := clients.STS, clients.IAM, clients.Organizations

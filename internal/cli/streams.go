@@ -83,8 +83,17 @@ func isTerminal(f *os.File) bool {
 
 // sdkLogger sends the AWS SDK's own log lines through ErrOut: the SDK's
 // default logger writes to the process's stderr directly, past the
-// sanitizer.
-func (s *Streams) sdkLogger() logging.Logger { return logging.NewStandardLogger(s.ErrOut) }
+// sanitizer. Its debug lines (a response without a checksum to validate,
+// for one) are for --debug only.
+func (s *Streams) sdkLogger(debug bool) logging.Logger {
+	std := logging.NewStandardLogger(s.ErrOut)
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		if c == logging.Debug && !debug {
+			return
+		}
+		std.Logf(c, format, v...)
+	})
+}
 
 // safeWriter cleans text on its way to a terminal or log: escape sequences
 // (colours, screen clearing, window titles, hidden text), other controls,
