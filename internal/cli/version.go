@@ -41,14 +41,17 @@ type buildInfo struct {
 	Version string `json:"version"`
 	// Report is what reports carry as orgscan_version: the version with
 	// the commit and a modified mark as semver build metadata.
-	Report     string     `json:"report_version"`
-	Commit     *string    `json:"commit"`
-	Modified   *bool      `json:"modified"`
-	CommitTime *time.Time `json:"commit_time"`
-	GoVersion  string     `json:"go_version"`
-	OS         string     `json:"os"`
-	Arch       string     `json:"arch"`
-	Modules    []module   `json:"sdk_modules"`
+	Report string  `json:"report_version"`
+	Commit *string `json:"commit"`
+	// CommitSource is "build", or "checkout" when the binary recorded no
+	// commit and it was read from its source checkout at run time.
+	CommitSource string     `json:"commit_source,omitempty"`
+	Modified     *bool      `json:"modified"`
+	CommitTime   *time.Time `json:"commit_time"`
+	GoVersion    string     `json:"go_version"`
+	OS           string     `json:"os"`
+	Arch         string     `json:"arch"`
+	Modules      []module   `json:"sdk_modules"`
 }
 
 type module struct {
@@ -68,8 +71,21 @@ func Version() string {
 
 func readBuildInfo() buildInfo {
 	bi, _ := debug.ReadBuildInfo()
-	return newBuildInfo(bi, version)
+	b := newBuildInfo(bi, version)
+	if b.Commit == nil {
+		if c, ok := checkoutCommit(); ok {
+			b.Commit, b.CommitSource = &c, commitFromCheckout
+			b.Report = reportVersion(b)
+		}
+	}
+	return b
 }
+
+// Where a buildInfo's commit comes from.
+const (
+	commitFromBuild    = "build"    // recorded in the binary by the toolchain
+	commitFromCheckout = "checkout" // read from the source checkout at run time (go run)
+)
 
 // newBuildInfo reads bi (nil when the binary carries none) and the linker
 // flag's version into a buildInfo.
@@ -95,7 +111,7 @@ func newBuildInfo(bi *debug.BuildInfo, linkerVersion string) buildInfo {
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			b.Commit = &s.Value
+			b.Commit, b.CommitSource = &s.Value, commitFromBuild
 		case "vcs.modified":
 			modified := s.Value == "true"
 			b.Modified = &modified
@@ -198,6 +214,8 @@ func writeBuildInfo(w io.Writer, b buildInfo) {
 		// `go run` and `go test` do not stamp version control information;
 		// neither does a build with -buildvcs=false (also from GOFLAGS).
 		fmt.Fprintln(w, "commit:      unknown (not recorded in this build: use go build, or go run -buildvcs=true)")
+	case b.CommitSource == commitFromCheckout:
+		fmt.Fprintf(w, "commit:      %s (read from the source checkout at run time: go run records none; uncommitted changes unknown)\n", *b.Commit)
 	case b.Modified != nil && *b.Modified:
 		fmt.Fprintf(w, "commit:      %s (with uncommitted changes)\n", *b.Commit)
 	default:
