@@ -39,22 +39,11 @@ func checkInvariants(t *testing.T, fx *awssim.Fixture, res result) *faultReport 
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatalf("the report is not one JSON document (exit %d): %v\nstderr: %s", res.code, err, res.stderr)
 	}
-	// Every account appears exactly once, but those that a denied OU
-	// listing hides, which appear never (and make the report incomplete).
-	hidden := hiddenAccounts(fx)
-	seen := map[string]int{}
-	for _, a := range rep.Accounts {
-		seen[a.ID]++
+	ids := make([]string, len(rep.Accounts))
+	for i, a := range rep.Accounts {
+		ids[i] = a.ID
 	}
-	for _, a := range fx.Accounts {
-		want := 1
-		if hidden[a.ID] {
-			want = 0
-		}
-		if seen[a.ID] != want {
-			t.Errorf("account %s appears %d times, want %d", a.ID, seen[a.ID], want)
-		}
-	}
+	hidden := checkEveryAccountOnce(t, fx, ids)
 	if len(rep.Accounts) != len(fx.Accounts)-len(hidden) {
 		t.Errorf("%d rows for %d accounts, %d of them hidden", len(rep.Accounts), len(fx.Accounts), len(hidden))
 	}
@@ -73,6 +62,28 @@ func checkInvariants(t *testing.T, fx *awssim.Fixture, res result) *faultReport 
 		t.Errorf("exit %d and complete=%v for counts %v, want exit %d", res.code, rep.Scan.Complete, c, wantCode)
 	}
 	return &rep
+}
+
+// checkEveryAccountOnce checks that every account of fx is among ids
+// exactly once, but those that a denied OU listing hides, which appear
+// never (and make the report incomplete); it returns the hidden ones.
+func checkEveryAccountOnce(t *testing.T, fx *awssim.Fixture, ids []string) map[string]bool {
+	t.Helper()
+	hidden := hiddenAccounts(fx)
+	seen := map[string]int{}
+	for _, id := range ids {
+		seen[id]++
+	}
+	for _, a := range fx.Accounts {
+		want := 1
+		if hidden[a.ID] {
+			want = 0
+		}
+		if seen[a.ID] != want {
+			t.Errorf("account %s (%s) appears %d times, want %d", a.ID, a.Name, seen[a.ID], want)
+		}
+	}
+	return hidden
 }
 
 func codes(rep *faultReport) map[string]string {
