@@ -37,12 +37,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	var which string
 	o := &options{}
-	fs.StringVar(&which, "scenario", "all", "`families` to run, comma-separated: all, sts, discovery, storm")
+	fs.StringVar(&which, "scenario", "all", "`families` to run, comma-separated: all, sts, discovery, storm, ndjson")
 	fs.StringVar(&o.out, "out", "", "also write each result as a JSON line to `file`")
 	fs.StringVar(&o.keep, "keep", "", "keep each scenario's NDJSON report in `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "show orgscan's and awssim's stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm] [-out FILE] [-keep DIR] [-v]")
+		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm|ndjson] [-out FILE] [-keep DIR] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -258,8 +258,13 @@ func (r *result) evaluate(baseline *result) {
 	}
 	more := s.concurrency - baseline.s.concurrency
 	r.rssGrowth = sc.usage.maxRSS - baseline.scan.usage.maxRSS
-	r.rssAllowance = int64(more) * inFlightAllowance
-	if r.rssGrowth > r.rssAllowance {
+	r.rssAllowance = int64(more)*inFlightAllowance + int64(s.accounts)*s.rowAllowance
+	switch {
+	case r.rssGrowth <= r.rssAllowance:
+	case s.rowAllowance > 0:
+		r.failures = append(r.failures, fmt.Sprintf("peak RSS grew %s over %s's keeping %d rows, more than %s (%.2f KiB a row)",
+			mb(r.rssGrowth), baseline.s.name, s.accounts, mb(r.rssAllowance), float64(s.rowAllowance)/(1<<10)))
+	default:
 		r.failures = append(r.failures, fmt.Sprintf("peak RSS grew %s from --concurrency %d to %d, more than %s for %d more requests in flight",
 			mb(r.rssGrowth), baseline.s.concurrency, s.concurrency, mb(r.rssAllowance), more))
 	}

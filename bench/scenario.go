@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orgscan/orgscan/internal/awssim"
@@ -29,8 +30,15 @@ type scenario struct {
 	// Targets.
 	maxRatio float64
 	// rssBaseline names the run whose peak RSS this one may exceed only by
-	// the in-flight allowance (the same organization at lower concurrency).
+	// the in-flight allowance (the same organization at lower concurrency)
+	// and rowAllowance per account.
 	rssBaseline string
+	// sorted also writes a JSON report, which sorts its rows and so keeps
+	// every one until the scan ends.
+	sorted bool
+	// rowAllowance is what keeping one account's row may cost in resident
+	// memory above the baseline run, which keeps none.
+	rowAllowance int64
 }
 
 // Targets of issue 7 that hold for every run. The memory target is read
@@ -47,6 +55,9 @@ const (
 	// connection buffers, and the request and response on a heap the GC
 	// lets grow to twice its live size.
 	inFlightAllowance = 128 << 10
+	// sortedRowAllowance is issue 15's target for a row kept for a sorted
+	// format: 2.5 KiB.
+	sortedRowAllowance = 5 << 9
 )
 
 // stsBound is scenario 1 of issue 7: 10,000 accounts in nested OUs where
@@ -92,7 +103,25 @@ func scenarios() []scenario {
 	storm.accounts = 5_000
 	storm.stsRate = 100
 
-	return []scenario{s1, wide, role, disc, storm}
+	// Issue 15: with NDJSON to a file as the only output, every row is
+	// written as it completes and none is kept, so memory must not grow
+	// with the organization.
+	big := stsBound()
+	big.name = "ndjson"
+	big.what = "50,000 accounts, NDJSON-only output: rows are not kept once written"
+	big.accounts = 50_000
+
+	// Issue 15: a sorted format keeps every row until the end, in a
+	// compact form; what that costs is the peak RSS above scenario 1's,
+	// which keeps none.
+	sorted := stsBound()
+	sorted.name = "sts-sorted"
+	sorted.what = "scenario 1 with a JSON report too: the rows kept for it may cost 2.5 KiB each"
+	sorted.sorted = true
+	sorted.rssBaseline = s1.name
+	sorted.rowAllowance = sortedRowAllowance
+
+	return []scenario{s1, wide, role, disc, storm, big, sorted}
 }
 
 // family is the group -scenario selects a run by.
@@ -149,12 +178,16 @@ func (s scenario) simArgs() []string {
 
 // scanArgs are the orgscan flags of the scenario.
 func (s scenario) scanArgs(endpoint, out string) []string {
-	return []string{
+	args := []string{
 		"scan", "-q", "-f", "ndjson", "--out", out,
 		"--access", s.access,
 		"--concurrency", strconv.Itoa(s.concurrency),
 		"--endpoint-url", endpoint,
 	}
+	if s.sorted {
+		args = append(args, "--out", strings.TrimSuffix(out, ".ndjson")+".json")
+	}
+	return args
 }
 
 // orgsPageSize is what ListOrganizationalUnitsForParent and

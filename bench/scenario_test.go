@@ -109,6 +109,20 @@ func TestEvaluate(t *testing.T) {
 			pass, "",
 		},
 		{
+			"a sorted report may add its rows' allowance to the baseline's",
+			func(r *result) {
+				r.s.rowAllowance, r.scan.usage.maxRSS = sortedRowAllowance, (80<<20)+10_000*sortedRowAllowance
+			},
+			pass, "",
+		},
+		{
+			"a sorted report may not add more",
+			func(r *result) {
+				r.s.rowAllowance, r.scan.usage.maxRSS = sortedRowAllowance, (80<<20)+10_000*sortedRowAllowance+1
+			},
+			pass, "keeping 10000 rows",
+		},
+		{
 			"a higher concurrency may not add more",
 			func(r *result) { r.s.concurrency, r.scan.usage.maxRSS = 256, (80<<20)+192*inFlightAllowance+1 },
 			pass, "peak RSS grew",
@@ -144,7 +158,8 @@ func TestParseFlagsSelectsFamilies(t *testing.T) {
 		want []string
 		bad  bool
 	}{
-		{"no flag runs every family", nil, []string{"sts", "discovery", "storm"}, false},
+		{"no flag runs every family", nil, []string{"sts", "discovery", "storm", "ndjson"}, false},
+		{"the 50,000-account NDJSON run is its own family", []string{"-scenario", "ndjson"}, []string{"ndjson"}, false},
 		{"a family runs alone", []string{"-scenario", "storm"}, []string{"storm"}, false},
 		{"families combine", []string{"-scenario", "storm,sts,storm"}, []string{"storm", "sts"}, false},
 		{"an unknown family is refused", []string{"-scenario", "fast"}, nil, true},

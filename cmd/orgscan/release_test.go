@@ -36,7 +36,10 @@ const versionVar = "github.com/orgscan/orgscan/internal/cli.version"
 
 type releaseConfig struct {
 	ProjectName string `yaml:"project_name"`
-	Builds      []struct {
+	Before      struct {
+		Hooks []string `yaml:"hooks"`
+	} `yaml:"before"`
+	Builds []struct {
 		ID           string   `yaml:"id"`
 		Main         string   `yaml:"main"`
 		Binary       string   `yaml:"binary"`
@@ -143,6 +146,8 @@ func TestReleaseConfiguration(t *testing.T) {
 			slices.Equal(a.Formats, []string{"tar.gz"}) && len(a.FormatOverrides) == 1 &&
 				a.FormatOverrides[0].Goos == "windows" && slices.Equal(a.FormatOverrides[0].Formats, []string{"zip"}), a},
 		{"archives carry the README and the LICENSE", slices.Contains(files, "README.md") && slices.Contains(files, "LICENSE"), files},
+		{"archives carry completion scripts that the before hooks make with this command",
+			completionsReleased(cfg.Before.Hooks, files), []any{files, cfg.Before.Hooks}},
 		{"checksums are SHA-256", cfg.Checksum.Algorithm == "sha256" && cfg.Checksum.NameTemplate != "", cfg.Checksum},
 		{"each archive gets a CycloneDX SBOM of this command for its platform",
 			s.Artifacts == "archive" && s.Cmd == "cyclonedx-gomod" && slices.Contains(s.Args, "app") &&
@@ -167,10 +172,43 @@ func TestReleaseConfiguration(t *testing.T) {
 		})
 	}
 	for _, f := range files {
+		if strings.HasPrefix(f, completionsDir+"/") {
+			continue // made by the before hooks
+		}
 		if _, err := os.Stat(filepath.Join(repoRoot, f)); err != nil {
 			t.Errorf("archive file %s: %v", f, err)
 		}
 	}
+}
+
+// completionsDir holds the completion scripts the release makes.
+const completionsDir = "completions"
+
+// completionFile is a shell's completion script in the archives.
+type completionFile struct{ shell, path string }
+
+var completionShells = []completionFile{
+	{"bash", completionsDir + "/orgscan.bash"},
+	{"zsh", completionsDir + "/orgscan.zsh"},
+	{"fish", completionsDir + "/orgscan.fish"},
+	{"powershell", completionsDir + "/orgscan.ps1"},
+}
+
+// hook is the before hook that writes the script.
+func (c completionFile) hook() string {
+	return fmt.Sprintf(`sh -c "go run ./cmd/orgscan completion %s > %s"`, c.shell, c.path)
+}
+
+// completionsReleased says whether the hooks make every shell's script,
+// after making their directory, and the archives carry each one.
+func completionsReleased(hooks, files []string) bool {
+	mkdir := slices.Index(hooks, "mkdir -p "+completionsDir)
+	for _, c := range completionShells {
+		if i := slices.Index(hooks, c.hook()); i < 0 || i < mkdir || mkdir < 0 || !slices.Contains(files, c.path) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestDockerfileIsStaticAndUnprivileged(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
 )
 
 // cliCreds turns an SDK config's credentials into the AWS CLI's.
@@ -53,8 +55,7 @@ func TestCLIConformanceIAM(t *testing.T) {
 		t.Parallel()
 		var out struct{ SummaryMap map[string]int32 }
 		runCLIJSON(t, srv, role, &out, "iam", "get-account-summary")
-		a := srv.account(acctRich)
-		want := srv.summary(&a)
+		want := srv.iam.Summary(srv.world.Account(acctRich))
 		if len(out.SummaryMap) != len(want) {
 			t.Errorf("CLI shows %d keys, want %d", len(out.SummaryMap), len(want))
 		}
@@ -109,7 +110,7 @@ func TestCLIConformanceIAM(t *testing.T) {
 		if err != nil || len(records) != 2 {
 			t.Fatalf("report = %q, %v", content, err)
 		}
-		if records[1][0] != "<root_account>" || records[1][1] != rootUserARN(acctOdd) || records[1][4] != "no_information" ||
+		if records[1][0] != "<root_account>" || records[1][1] != auth.RootUserARN(acctOdd) || records[1][4] != "no_information" ||
 			rep.ReportFormat != "text/csv" || rep.GeneratedTime == "" {
 			t.Errorf("report %+v, root row %v", rep, records[1])
 		}
@@ -146,7 +147,7 @@ func TestCLIConformanceIAM(t *testing.T) {
 			t.Fatalf("assigned %+v, unassigned %+v", assigned, unassigned)
 		}
 		d := assigned.VirtualMFADevices[0]
-		if d.SerialNumber != "arn:aws:iam::"+acctRich+":mfa/root-account-mfa-device" || d.User.Arn != rootUserARN(acctRich) ||
+		if d.SerialNumber != "arn:aws:iam::"+acctRich+":mfa/root-account-mfa-device" || d.User.Arn != auth.RootUserARN(acctRich) ||
 			!strings.HasPrefix(d.EnableDate, "2023-01-01T") {
 			t.Errorf("device = %+v", d)
 		}

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/orgscan/orgscan/internal/awssim/world"
 )
 
 // TestEveryFixtureInTheRepositoryLoadsUnchanged: the per-service delegated
@@ -48,10 +50,10 @@ func TestEveryFixtureInTheRepositoryLoadsUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := newWorld(fx)
+			w := world.New(fx)
 			for _, id := range fx.Organization.DelegatedAdministrators {
-				if !w.isOrgAdministrator(id) || !w.isIAMAdministrator(id) {
-					t.Errorf("delegated administrator %s: organizations reader %v, IAM %v; want both", id, w.isOrgAdministrator(id), w.isIAMAdministrator(id))
+				if !w.IsOrgAdministrator(id) || !w.IsIAMAdministrator(id) {
+					t.Errorf("delegated administrator %s: organizations reader %v, IAM %v; want both", id, w.IsOrgAdministrator(id), w.IsIAMAdministrator(id))
 				}
 			}
 		})
@@ -74,54 +76,6 @@ func TestEveryFixtureInTheRepositoryLoadsUnchanged(t *testing.T) {
 			}
 			if !reflect.DeepEqual(fx.Organization, back.Organization) || len(back.Accounts) != len(fx.Accounts) {
 				t.Fatalf("organization changed in the round trip:\n%+v\n%+v", fx.Organization, back.Organization)
-			}
-		})
-	}
-}
-
-func TestDelegatedAdministratorsPerService(t *testing.T) {
-	fx := Generate(GenerateOptions{Seed: 7, Accounts: 5})
-	ids := make([]string, 0, len(fx.Accounts))
-	for _, a := range fx.Accounts {
-		ids = append(ids, a.ID)
-	}
-	mgmt := fx.Organization.ManagementAccountID
-	var members []string
-	for _, id := range ids {
-		if id != mgmt {
-			members = append(members, id)
-		}
-	}
-	if len(members) < 3 {
-		t.Fatalf("the small fixture needs three members, has %v", members)
-	}
-	tests := []struct {
-		name               string
-		legacy             []string
-		byService          map[string][]string
-		account            string
-		wantOrgs, wantRoot bool
-	}{
-		{"the management account has both", nil, nil, mgmt, true, true},
-		{"the old list means IAM's delegated administrator", []string{members[0]}, nil, members[0], true, true},
-		{"IAM's delegated administrator by service principal", nil, map[string][]string{IAMServicePrincipal: {members[0]}}, members[0], true, true},
-		{"another service's delegated administrator reads Organizations only", nil, map[string][]string{"securityhub.amazonaws.com": {members[1]}}, members[1], true, false},
-		{"a member registered for nothing has neither", nil, map[string][]string{"securityhub.amazonaws.com": {members[1]}}, members[2], false, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := *fx
-			f.Organization.DelegatedAdministrators = tc.legacy
-			f.Organization.DelegatedAdministratorsByService = tc.byService
-			if err := f.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			w := newWorld(&f)
-			if got := w.isOrgAdministrator(tc.account); got != tc.wantOrgs {
-				t.Errorf("Organizations reader: %v, want %v", got, tc.wantOrgs)
-			}
-			if got := w.isIAMAdministrator(tc.account); got != tc.wantRoot {
-				t.Errorf("centralized root access: %v, want %v", got, tc.wantRoot)
 			}
 		})
 	}

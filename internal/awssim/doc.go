@@ -50,6 +50,42 @@
 // Server.Stats or GET /_awssim/stats. Everything random is seeded by
 // Options.Seed; Options.Now is the clock of credential expiry.
 //
+// # Packages
+//
+// This package is the server that ties the simulator together, and the one
+// import its users need: Start, New, Options, Server, and the fixture types
+// and functions under their old names (aliases of package fixture). The
+// parts live beside it, each with one responsibility, and import only
+// downwards:
+//
+//	fixture            the JSON world format, its validation, Generate
+//	wire               APIError and the protocols' answer and error shapes
+//	rng                the one seeded source of randomness (Options.Seed)
+//	auth               SigV4, principals and issued sessions, Deny statements
+//	world              the organization as loaded: read-only, no lock
+//	op                 Call (an authenticated request) and Func (an operation)
+//	stats              counters per operation
+//	quota              token buckets and each service's throttling answer
+//	faults             latency, 5xx and dropped connections, per-account faults
+//	service/organizations, service/sts, service/iam, service/s3
+//	                   one package per service, each owning the state its
+//	                   operations change (IAM its credential reports, S3 its
+//	                   buckets and objects; issued sessions are auth's)
+//
+// In layers, each importing only from the layers above it:
+//
+//	fixture, wire, rng, stats      (the standard library only)
+//	auth, world, quota             (auth: fixture, wire, rng; world: fixture)
+//	op                             (auth, wire)
+//	faults, the four services      (op, auth, world, fixture, wire, rng)
+//	awssim                         (all of them)
+//
+// A service never imports another service or the server, so a service's
+// operations are read in one package; and the fixture types are only ever
+// the description of a world, never its live state. The tests
+// that drive the assembled simulator over HTTP (the SDK and the AWS CLI
+// conformance tests) live here; unit tests of a part live with it.
+//
 // # Fixtures
 //
 // A fixture is JSON (see Fixture and its field tags); LoadFixture rejects

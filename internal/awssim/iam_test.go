@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	simiam "github.com/orgscan/orgscan/internal/awssim/service/iam"
 )
 
 // iamClock is a settable simulator clock for the IAM and S3 tests.
@@ -130,13 +133,13 @@ func roleIn(t *testing.T, srv *Server, account string) aws.Config {
 // rootIn opens a root session in a member account with a root-task policy.
 func rootIn(t *testing.T, srv *Server, account, task string) aws.Config {
 	t.Helper()
-	return assumeRootSession(t, srv, mgmtConfig(srv), account, rootTaskPolicyPrefix+task)
+	return assumeRootSession(t, srv, mgmtConfig(srv), account, auth.RootTaskPolicyPrefix+task)
 }
 
 // issuedConfig hands out credentials for a principal made directly, for
 // sessions STS would not issue (an unknown task policy).
-func issuedConfig(srv *Server, p principal) aws.Config {
-	got := srv.issue(p)
+func issuedConfig(srv *Server, p auth.Principal) aws.Config {
+	got := srv.creds.Issue(p)
 	return sdkConfig(srv, got.AccessKeyID, got.SecretAccessKey, got.SessionToken)
 }
 
@@ -160,7 +163,7 @@ func wantError(t *testing.T, err error, code string, status int, want string) {
 func TestGetAccountSummary(t *testing.T) {
 	srv, _ := startIAMServer(t)
 	defaults := map[string]int32{}
-	for _, e := range summaryKeys {
+	for _, e := range simiam.DefaultSummary {
 		defaults[e.Key] = e.Value
 	}
 	with := func(over map[string]int32) map[string]int32 {
@@ -274,19 +277,19 @@ func TestListOrganizationsFeatures(t *testing.T) {
 		wantCode  string
 		wantInMsg string
 	}{
-		{"the management account sees both features", Features{true, true, true},
+		{"the management account sees both features", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: true},
 			func(t *testing.T, srv *Server) aws.Config { return mgmtConfig(srv) }, []string{"RootCredentialsManagement", "RootSessions"}, "", ""},
-		{"a delegated administrator sees the features too", Features{true, true, false},
+		{"a delegated administrator sees the features too", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: false},
 			func(t *testing.T, srv *Server) aws.Config { return delegatedCfg(srv) }, []string{"RootCredentialsManagement"}, "", ""},
-		{"no feature enabled is an empty list", Features{true, false, false},
+		{"no feature enabled is an empty list", Features{IAMTrustedAccess: true, RootCredentialsManagement: false, RootSessions: false},
 			func(t *testing.T, srv *Server) aws.Config { return mgmtConfig(srv) }, nil, "", ""},
-		{"a plain member account is refused", Features{true, true, true},
+		{"a plain member account is refused", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: true},
 			func(t *testing.T, srv *Server) aws.Config { return roleIn(t, srv, acctBare) }, nil,
 			"AccountNotManagementOrDelegatedAdministratorException", "444444444444"},
-		{"an account outside the organization has no organization", Features{true, true, true},
+		{"an account outside the organization has no organization", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: true},
 			func(t *testing.T, srv *Server) aws.Config { return sdkConfig(srv, outsiderKey, outsiderSec, "") }, nil,
 			"OrganizationNotFoundException", "no organization"},
-		{"without trusted access for IAM the call fails", Features{false, false, false},
+		{"without trusted access for IAM the call fails", Features{IAMTrustedAccess: false, RootCredentialsManagement: false, RootSessions: false},
 			func(t *testing.T, srv *Server) aws.Config { return mgmtConfig(srv) }, nil,
 			"ServiceAccessNotEnabledException", "trusted access"},
 	}
@@ -471,7 +474,7 @@ func TestRootSessionTaskPolicies(t *testing.T) {
 	audit := iam.NewFromConfig(rootIn(t, srv, acctRich, "IAMAuditRootUserCredentials"))
 	create := iam.NewFromConfig(rootIn(t, srv, acctRich, "IAMCreateRootUserPassword"))
 	unlock := iam.NewFromConfig(rootIn(t, srv, acctRich, "S3UnlockBucketPolicy"))
-	unknown := iam.NewFromConfig(issuedConfig(srv, principal{AccountID: acctRich, Kind: kindRootSession,
+	unknown := iam.NewFromConfig(issuedConfig(srv, auth.Principal{AccountID: acctRich, Kind: auth.RootSession,
 		ARN: "arn:aws:iam::222222222222:root", UserID: acctRich, TaskPolicyARN: "arn:aws:iam::111111111111:policy/Mine",
 		Expires: iamEpoch.Add(15 * time.Minute)}))
 
@@ -796,14 +799,14 @@ func TestIAMIsolatesAccounts(t *testing.T) {
 		t.Run("credentials acting in "+acct+" see only "+acct, func(t *testing.T) {
 			cfg := roleIn(t, srv, acct)
 			_, rows := readReport(t, cfg)
-			if got := rows["<root_account>"]["arn"]; got != rootUserARN(acct) {
+			if got := rows["<root_account>"]["arn"]; got != auth.RootUserARN(acct) {
 				t.Errorf("report root = %s", got)
 			}
 			out, err := iam.NewFromConfig(rootIn(t, srv, acct, "IAMAuditRootUserCredentials")).ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
 			if err != nil {
 				t.Fatalf("ListAccessKeys: %v", err)
 			}
-			a := srv.account(acct)
+			a := srv.world.Account(acct)
 			if len(out.AccessKeyMetadata) != len(a.Root.AccessKeys) {
 				t.Errorf("keys = %d, want %d", len(out.AccessKeyMetadata), len(a.Root.AccessKeys))
 			}

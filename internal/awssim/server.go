@@ -6,13 +6,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/faults"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/quota"
+	"github.com/orgscan/orgscan/internal/awssim/rng"
+	"github.com/orgscan/orgscan/internal/awssim/service/iam"
+	"github.com/orgscan/orgscan/internal/awssim/service/organizations"
+	"github.com/orgscan/orgscan/internal/awssim/service/s3"
+	"github.com/orgscan/orgscan/internal/awssim/service/sts"
+	"github.com/orgscan/orgscan/internal/awssim/stats"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
+	"github.com/orgscan/orgscan/internal/awssim/world"
 )
 
 // Options configure a simulator. The zero value (plus a Fixture) is a fast,
@@ -55,29 +67,27 @@ type Options struct {
 	MaxFaultBurst int
 }
 
-// Server is a running simulator.
+// Server is a running simulator: the router that authenticates a request,
+// admits it past latency, faults and quotas, and hands it to its service.
 type Server struct {
 	opts   Options
 	now    func() time.Time
 	ln     net.Listener
 	http   *http.Server
-	stats  *stats
-	limits *limiter
+	stats  *stats.Counters
+	limits *quota.Limiter
+	faults *faults.Injector
+	rand   *rng.Rand
 
-	randMu sync.Mutex
-	rand   *rand.Rand
-
-	burstMu sync.Mutex
-	bursts  map[string]int // faults in a row, by request (MaxFaultBurst)
+	world *world.World // the organization, read-only
+	creds *auth.Store  // fixture users and issued sessions
+	iam   *iam.Service
+	s3    *s3.Service
 
 	// ops are the operation tables by service, built once: IAM's alone has
 	// every action of the API model.
-	ops map[string]map[string]op
+	ops map[string]map[string]op.Func
 
-	// mu guards the mutable world: issued credentials, reports, objects.
-	mu        sync.RWMutex
-	world     *world
-	s3Calls   []S3Call // every authenticated S3 request (s3.go)
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -125,19 +135,34 @@ func New(opts Options) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
+	r := rng.New(opts.Seed)
+	w := world.New(opts.Fixture)
+	creds := auth.NewStore(opts.Fixture.Credentials, r)
 	s := &Server{
-		opts:   opts,
-		now:    now,
-		stats:  newStats(),
-		limits: newLimiter(opts),
-		rand:   rand.New(rand.NewSource(opts.Seed)),
-		world:  newWorld(opts.Fixture),
+		opts:  opts,
+		now:   now,
+		stats: stats.NewCounters(),
+		limits: quota.New(quota.Rates{
+			STS: opts.STSRate, STSBurst: opts.STSBurst,
+			Orgs: opts.OrgsRate, OrgsBurst: opts.OrgsBurst,
+			IAM: opts.IAMRate, IAMBurst: opts.IAMBurst,
+		}),
+		rand:   r,
+		world:  w,
+		creds:  creds,
+		iam:    iam.New(w, creds),
+		s3:     s3.New(opts.Fixture.Buckets, r),
 		closed: make(chan struct{}),
 	}
-	s.ops = map[string]map[string]op{
-		"organizations": s.organizationsOps(),
-		"sts":           s.stsOps(),
-		"iam":           s.iamOps(),
+	s.faults = faults.New(faults.Config{
+		Latency: opts.Latency, Jitter: opts.Jitter,
+		ErrorRate: opts.ErrorRate, DropRate: opts.DropRate,
+		Services: opts.FaultServices, MaxBurst: opts.MaxFaultBurst,
+	}, r, w, s.closed)
+	s.ops = map[string]map[string]op.Func{
+		"organizations": organizations.New(w).Ops(),
+		"sts":           sts.New(w, creds).Ops(),
+		"iam":           s.iam.Ops(),
 	}
 	return s, nil
 }
@@ -205,40 +230,6 @@ func (s *Server) Close() {
 	})
 }
 
-// call is one authenticated request on its way to an operation.
-type call struct {
-	ctx     context.Context
-	r       *http.Request
-	body    []byte
-	form    url.Values // query protocol parameters
-	service string
-	region  string
-	op      string
-	caller  *principal
-	now     time.Time
-}
-
-// apiError is an AWS error; each protocol renders it in its own shape.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-	// Sender is false for server faults (Type Receiver in query errors).
-	Receiver bool
-	// Extra XML elements for S3 errors (BucketName, Key).
-	Extra map[string]string
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-func errorf(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// op is an operation of a JSON or query protocol service. It returns the
-// result document: for query services a struct whose XMLName is <Op>Result.
-type op func(c *call) (any, error)
-
 const maxBody = 64 << 20
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -252,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.ln != nil {
 			listen = s.Addr()
 		}
-		writeError(w, guessService(r), s.requestID(), errorf(http.StatusMisdirectedRequest, "MisdirectedRequest",
+		wire.WriteError(w, guessService(r), s.requestID(), wire.Errorf(http.StatusMisdirectedRequest, "MisdirectedRequest",
 			"awssim answers only for loopback host names such as %s; the request named host %q (DNS rebinding from a web page looks like this)",
 			listen, truncateHost(r.Host)))
 		return
@@ -269,32 +260,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away
 	}
 	if len(body) > maxBody {
-		writeError(w, "s3", reqID, errorf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "request body exceeds %d bytes", maxBody))
+		wire.WriteError(w, "s3", reqID, wire.Errorf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "request body exceeds %d bytes", maxBody))
 		return
 	}
 
-	auth, aerr := parseAuthorization(r)
+	authz, aerr := auth.ParseAuthorization(r)
 	service := "unknown"
 	if aerr == nil {
-		service = auth.service
+		service = authz.Service
 	} else if guessed := guessService(r); guessed != "" {
 		service = guessed
 	}
-	c := &call{ctx: r.Context(), r: r, body: body, service: service, now: s.now()}
-	c.op = s.operationName(c)
-	s.stats.request(service, c.op)
+	c := &op.Call{Ctx: r.Context(), Request: r, Body: body, Service: service, Now: s.now()}
+	c.Op = s.operationName(c)
+	s.stats.Request(service, c.Op)
 
 	if aerr != nil {
 		s.fail(w, c, reqID, aerr)
 		return
 	}
-	c.region = auth.region
-	caller, err := s.authenticate(r, body, auth, c.now)
+	c.Region = authz.Region
+	caller, err := s.creds.Authenticate(r, body, authz, c.Now)
 	if err != nil {
 		s.fail(w, c, reqID, err)
 		return
 	}
-	c.caller = caller
+	c.Caller = caller
 
 	if !s.admit(w, c, reqID) {
 		return
@@ -302,23 +293,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch service {
 	case "s3":
-		if err := s.serveS3(w, c, reqID); err != nil {
+		if err := s.s3.Serve(w, c, reqID); err != nil {
 			s.fail(w, c, reqID, err)
 		}
 		return
 	case "organizations", "sts", "iam":
 	default:
-		s.fail(w, c, reqID, errorf(http.StatusBadRequest, "UnknownService", "service %q is not simulated", service))
+		s.fail(w, c, reqID, wire.Errorf(http.StatusBadRequest, "UnknownService", "service %q is not simulated", service))
 		return
 	}
 	ops := s.operations(service)
-	fn, ok := ops[c.op]
+	fn, ok := ops[c.Op]
 	if !ok {
-		s.fail(w, c, reqID, unknownOperation(service, c.op))
+		s.fail(w, c, reqID, unknownOperation(service, c.Op))
 		return
 	}
-	if s.hangs(c) {
-		s.hang(c)
+	if s.faults.Hangs(c) {
+		s.faults.Hang(c)
 		return
 	}
 	result, err := fn(c)
@@ -326,83 +317,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, reqID, err)
 		return
 	}
-	if service == "iam" && s.malformed(c) {
+	if service == "iam" && s.faults.Malformed(c) {
 		// A truncated document: the SDK must report a deserialization
 		// error for this account, not panic.
 		w.Header().Set("Content-Type", "text/xml")
-		_, _ = io.WriteString(w, "<"+c.op+"Response><"+c.op+"Result><Summar")
+		_, _ = io.WriteString(w, "<"+c.Op+"Response><"+c.Op+"Result><Summar")
 		return
 	}
-	writeResult(w, service, c.op, reqID, result)
+	wire.WriteResult(w, service, c.Op, reqID, result)
 }
 
 // operationName reads the operation from the request without authenticating
 // it, so that counters and errors can name it.
-func (s *Server) operationName(c *call) string {
-	switch c.service {
+func (s *Server) operationName(c *op.Call) string {
+	switch c.Service {
 	case "organizations":
-		target := c.r.Header.Get("X-Amz-Target")
+		target := c.Request.Header.Get("X-Amz-Target")
 		if i := strings.LastIndexByte(target, '.'); i >= 0 {
 			return target[i+1:]
 		}
 		return target
 	case "sts", "iam":
-		form, err := url.ParseQuery(string(c.body))
-		if err != nil || c.r.Method == http.MethodGet {
-			form = c.r.URL.Query()
+		form, err := url.ParseQuery(string(c.Body))
+		if err != nil || c.Request.Method == http.MethodGet {
+			form = c.Request.URL.Query()
 		}
-		c.form = form
+		c.Form = form
 		return form.Get("Action")
 	case "s3":
-		return s3OperationName(c.r)
+		return s3.OperationName(c.Request)
 	}
 	return ""
 }
 
-func (s *Server) operations(service string) map[string]op {
+func (s *Server) operations(service string) map[string]op.Func {
 	return s.ops[service]
 }
 
-func unknownOperation(service, name string) *apiError {
+func unknownOperation(service, name string) *wire.APIError {
 	if service == "organizations" {
-		return errorf(http.StatusBadRequest, "UnknownOperationException", "operation %q is not simulated", name)
+		return wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "operation %q is not simulated", name)
 	}
-	return errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version", name)
+	return wire.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version", name)
 }
 
 // fail records and writes an error response.
-func (s *Server) fail(w http.ResponseWriter, c *call, reqID string, err error) {
-	var ae *apiError
+func (s *Server) fail(w http.ResponseWriter, c *op.Call, reqID string, err error) {
+	var ae *wire.APIError
 	if !errors.As(err, &ae) {
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error(), Receiver: true}
+		ae = &wire.APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error(), Receiver: true}
 	}
-	s.stats.failed(c.service, c.op, ae.Code)
-	writeError(w, c.service, reqID, ae)
+	s.stats.Failed(c.Service, c.Op, ae.Code)
+	wire.WriteError(w, c.Service, reqID, ae)
 }
 
 func (s *Server) requestID() string {
-	s.randMu.Lock()
-	defer s.randMu.Unlock()
-	b := make([]byte, 16)
-	_, _ = s.rand.Read(b)
+	b := s.rand.Bytes(16)
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func (s *Server) float() float64 {
-	s.randMu.Lock()
-	defer s.randMu.Unlock()
-	return s.rand.Float64()
-}
-
-// randomString returns n characters from alphabet, reproducibly under Seed.
-func (s *Server) randomString(n int, alphabet string) string {
-	s.randMu.Lock()
-	defer s.randMu.Unlock()
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[s.rand.Intn(len(alphabet))]
-	}
-	return string(b)
 }
 
 // serveControl answers the simulator's own endpoints.
@@ -430,3 +401,47 @@ func guessService(r *http.Request) string {
 	}
 	return "s3"
 }
+
+// admit applies latency, injected faults and quotas to an authenticated
+// request. It reports whether the request may go on; when not, the response
+// has been written (or the connection dropped).
+func (s *Server) admit(w http.ResponseWriter, c *op.Call, reqID string) bool {
+	if d := s.faults.Latency(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.Ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+	switch s.faults.Pick(c) {
+	case faults.Drop:
+		s.stats.Failed(c.Service, c.Op, "DroppedConnection")
+		faults.DropConnection(w)
+		return false
+	case faults.Error:
+		s.fail(w, c, reqID, faults.ServerError(c.Service))
+		return false
+	}
+	if !s.limits.Allow(c.Service, c.Caller.AccountID, time.Now()) {
+		s.fail(w, c, reqID, quota.Throttled(c.Service))
+		return false
+	}
+	return true
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats { return s.stats.Snapshot() }
+
+// ResetStats zeroes the counters (between benchmark phases).
+func (s *Server) ResetStats() { s.stats.Reset() }
+
+// Object returns the current version of an object.
+func (s *Server) Object(bucket, key string) (ObjectInfo, bool) { return s.s3.Object(bucket, key) }
+
+// Objects returns the keys of a bucket's current objects, sorted.
+func (s *Server) Objects(bucket string) []string { return s.s3.Objects(bucket) }
+
+// S3Calls returns the S3 requests received so far, oldest first.
+func (s *Server) S3Calls() []S3Call { return s.s3.Calls() }

@@ -3,6 +3,7 @@ package awssim
 import (
 	"context"
 	"errors"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,9 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
 )
 
 const auditTaskPolicy = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
@@ -199,8 +203,11 @@ func TestAssumeRole(t *testing.T) {
 			if err != nil {
 				t.Fatalf("AssumeRole: %v", err)
 			}
-			ra, _ := parseRoleARN(aws.ToString(in.RoleArn))
-			wantARN := "arn:aws:sts::" + ra.Account + ":assumed-role/" + ra.Name + "/" + aws.ToString(in.RoleSessionName)
+			ra, err := arn.Parse(aws.ToString(in.RoleArn))
+			if err != nil {
+				t.Fatalf("role ARN %s: %v", aws.ToString(in.RoleArn), err)
+			}
+			wantARN := "arn:aws:sts::" + ra.AccountID + ":assumed-role/" + path.Base(ra.Resource) + "/" + aws.ToString(in.RoleSessionName)
 			if got := aws.ToString(out.AssumedRoleUser.Arn); got != wantARN {
 				t.Fatalf("assumed role ARN = %s, want %s", got, wantARN)
 			}
@@ -213,7 +220,7 @@ func TestAssumeRole(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetCallerIdentity with the session: %v", err)
 			}
-			if aws.ToString(id.Account) != ra.Account || aws.ToString(id.Arn) != wantARN ||
+			if aws.ToString(id.Account) != ra.AccountID || aws.ToString(id.Arn) != wantARN ||
 				aws.ToString(id.UserId) != aws.ToString(out.AssumedRoleUser.AssumedRoleId) ||
 				!strings.HasPrefix(aws.ToString(id.UserId), "AROA") || !strings.HasSuffix(aws.ToString(id.UserId), ":"+aws.ToString(in.RoleSessionName)) {
 				t.Fatalf("caller identity = %s %s %s", aws.ToString(id.Account), aws.ToString(id.Arn), aws.ToString(id.UserId))
@@ -406,7 +413,7 @@ func TestAssumeRoot(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetCallerIdentity in the root session: %v", err)
 			}
-			account := accountOfPrincipal(tc.target)
+			account := auth.AccountOfPrincipal(tc.target)
 			if aws.ToString(id.Account) != account || aws.ToString(id.Arn) != "arn:aws:iam::"+account+":root" || aws.ToString(id.UserId) != account {
 				t.Fatalf("root session identity = %s %s %s", aws.ToString(id.Account), aws.ToString(id.Arn), aws.ToString(id.UserId))
 			}
@@ -428,13 +435,13 @@ func TestAssumeRootFollowsTheOrganizationFeatures(t *testing.T) {
 		policy   string
 		wantCode string
 	}{
-		{"with every feature on, an audit session opens", Features{true, true, true}, auditTaskPolicy, ""},
-		{"without trusted access for IAM, nothing opens", Features{false, true, true}, auditTaskPolicy, "AccessDenied"},
-		{"without root credentials management, an audit is denied", Features{true, false, true}, auditTaskPolicy, "AccessDenied"},
-		{"without root credentials management, deleting credentials is denied", Features{true, false, true}, prefix + "IAMDeleteRootUserCredentials", "AccessDenied"},
-		{"without root sessions, an audit still opens", Features{true, true, false}, auditTaskPolicy, ""},
-		{"without root sessions, unlocking a bucket policy is denied", Features{true, true, false}, prefix + "S3UnlockBucketPolicy", "AccessDenied"},
-		{"with root sessions only, unlocking a queue policy opens", Features{true, false, true}, prefix + "SQSUnlockQueuePolicy", ""},
+		{"with every feature on, an audit session opens", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: true}, auditTaskPolicy, ""},
+		{"without trusted access for IAM, nothing opens", Features{IAMTrustedAccess: false, RootCredentialsManagement: true, RootSessions: true}, auditTaskPolicy, "AccessDenied"},
+		{"without root credentials management, an audit is denied", Features{IAMTrustedAccess: true, RootCredentialsManagement: false, RootSessions: true}, auditTaskPolicy, "AccessDenied"},
+		{"without root credentials management, deleting credentials is denied", Features{IAMTrustedAccess: true, RootCredentialsManagement: false, RootSessions: true}, prefix + "IAMDeleteRootUserCredentials", "AccessDenied"},
+		{"without root sessions, an audit still opens", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: false}, auditTaskPolicy, ""},
+		{"without root sessions, unlocking a bucket policy is denied", Features{IAMTrustedAccess: true, RootCredentialsManagement: true, RootSessions: false}, prefix + "S3UnlockBucketPolicy", "AccessDenied"},
+		{"with root sessions only, unlocking a queue policy opens", Features{IAMTrustedAccess: true, RootCredentialsManagement: false, RootSessions: true}, prefix + "SQSUnlockQueuePolicy", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -453,30 +460,6 @@ func TestAssumeRootFollowsTheOrganizationFeatures(t *testing.T) {
 			}
 			wantAPIError(t, err, tc.wantCode)
 			wantHTTPStatus(t, err, 403)
-		})
-	}
-}
-
-func TestParseRoleARN(t *testing.T) {
-	tests := []struct {
-		name, in string
-		want     roleARN
-		ok       bool
-	}{
-		{"a role at the root path", "arn:aws:iam::123456789012:role/Audit", roleARN{"123456789012", "/", "Audit"}, true},
-		{"a role under a path", "arn:aws:iam::123456789012:role/a/b/Audit", roleARN{"123456789012", "/a/b/", "Audit"}, true},
-		{"another partition", "arn:aws-us-gov:iam::123456789012:role/Audit", roleARN{"123456789012", "/", "Audit"}, true},
-		{"a user is not a role", "arn:aws:iam::123456789012:user/Audit", roleARN{}, false},
-		{"a short account id", "arn:aws:iam::12345:role/Audit", roleARN{}, false},
-		{"a trailing slash has no name", "arn:aws:iam::123456789012:role/a/", roleARN{}, false},
-		{"not an ARN", "OrganizationAccountAccessRole", roleARN{}, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := parseRoleARN(tc.in)
-			if ok != tc.ok || got != tc.want {
-				t.Fatalf("parseRoleARN(%q) = %+v, %v; want %+v, %v", tc.in, got, ok, tc.want, tc.ok)
-			}
 		})
 	}
 }

@@ -6,26 +6,22 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-const usageText = `orgscan: audit the root user of every account in an AWS Organization.
+const rootHelp = "orgscan: audit the root user of every account in an AWS Organization.\n"
 
-Usage:
-  orgscan scan [flags]       scan the organization (run from the management
-                             account or a delegated administrator)
-  orgscan demo [flags]       the same scan against a built-in simulated AWS
-  orgscan diff OLD NEW       compare two reports (local paths or s3:// URIs)
-  orgscan version            print the version
-
-Run 'orgscan scan --help' for the scan flags.
-
-Exit status:
+// exitStatusHelp ends `orgscan help`.
+const exitStatusHelp = `Exit status:
   0    complete: every account scanned (and no findings, with --fail-on-findings)
   1    fatal: no credentials, cannot list the organization, upload failed
   2    bad usage or input
@@ -33,54 +29,6 @@ Exit status:
   4    findings at or above --fail-severity and --fail-on-findings set
        (diff: new findings)
   130  interrupted: the partial report was written, marked incomplete
-`
-
-const scanHelp = `Usage: orgscan scan [flags]
-
-Access
-  --access METHOD            assume-role, assume-root or auto (default auto: root
-                             sessions where the organization manages root
-                             credentials centrally, with the other as fallback)
-  --role-name NAME           audit role in each account (default OrganizationAccountAccessRole)
-  --role-arn-template T      role ARN with {partition} and {account_id}, for roles with a path
-  --external-id ID           sts:ExternalId the audit role requires
-  --session-name NAME        role session name (default orgscan-<caller>)
-  --duration D               session duration, 15m to 12h (default 15m; root sessions at most 15m)
-  --profile NAME             AWS profile;  --region R  AWS region (default us-east-1)
-  --endpoint-url URL         AWS endpoint (AWS_ENDPOINT_URL* variables also apply)
-
-Selection
-  --ou ID                    scan only this OU's subtree (repeatable; r-xxxx for all)
-  --exclude-ou ID            skip this OU's subtree (repeatable)
-  --accounts ID,...          scan only these accounts
-  --accounts-file FILE       one account id per line, # comments
-  --exclude-accounts ID,...  skip these accounts
-  --include-inactive         try accounts that are not ACTIVE instead of skipping them
-
-Scan
-  --concurrency N            accounts scanned at once, 1-1000 (default 20)
-  --account-timeout D        time limit for one account (default 2m)
-  --details                  add root credential details: key ids, ages, last use
-  --recent-days N            with --details: a key used within N days is in use (default 90)
-  --max-age-days N           with --details: a credential older than N days is old (default 365)
-
-Output
-  -f, --format F             table, csv, json, ndjson or html (default table)
-  -o, --out TARGET           file path, s3://bucket/key or s3://bucket/prefix/ (repeatable;
-                             format from the extension; a prefix gets
-                             org=<id>/date=<YYYY-MM-DD>/orgscan-<time>.<ext>)
-  --sse ALG                  S3 server-side encryption: AES256 or aws:kms (default AES256)
-  --sse-kms-key-id ARN       KMS key for --sse aws:kms
-  --expected-bucket-owner ID refuse a bucket of another account (--out, --baseline)
-  --baseline s3://b/prefix/  compare with the newest earlier report under the prefix
-  --fail-on-findings         exit 4 when any account has findings of the
-                             --fail-severity or more
-  --fail-severity S          critical, high, medium, low or informational
-                             (default low: the management account's root
-                             password, informational, does not fail)
-  -q, --quiet                no progress, only warnings on stderr
-  --log-format F             text or json logs on stderr (default text)
-  --debug                    trace AWS requests on stderr (secrets redacted)
 `
 
 // Main runs orgscan and returns its exit status.
@@ -96,49 +44,161 @@ func Main(ctx context.Context, args []string, st *Streams) int {
 	return run(ctx, runEnv{streams: st, now: time.Now, version: Version()}, args)
 }
 
-// run dispatches a subcommand without installing signal handlers.
+// run runs a command line without installing signal handlers.
 func run(ctx context.Context, env runEnv, args []string) int {
-	st := env.streams
-	if len(args) == 0 {
-		fmt.Fprint(st.ErrOut, usageText)
-		return exitUsage
+	if len(args) > 0 && args[0] == "--version" {
+		// An alias of the command, with its flags: --version -f json.
+		args = append([]string{"version"}, args[1:]...)
 	}
-	switch args[0] {
-	case "scan":
-		return scanCommand(ctx, env, args[1:], "scan")
-	case "demo":
-		return demoCommand(ctx, env, args[1:])
-	case "diff":
-		return diffCommand(ctx, env, args[1:])
-	case "version", "--version":
-		return versionCommand(env, args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(st.Out, usageText)
+	root := newCmdRoot(&env)
+	// cobra reads os.Args when given nil.
+	root.SetArgs(append([]string{}, args...))
+	cmd, err := root.ExecuteContextC(ctx)
+	// Bad usage, with a long flag given one dash: that is the likely cause,
+	// whatever it was read as (-format json is -f ormat).
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if name := singleDashFlag(cmd, args); name != "" {
+			err = usagef("-%s is not a flag: a long flag takes two dashes, use --%s", name, name)
+		}
+	}
+	return commandStatus(env.streams.ErrOut, cmd, err)
+}
+
+// commandStatus reports err, if the command has not already, and returns
+// the exit status.
+func commandStatus(w io.Writer, cmd *cobra.Command, err error) int {
+	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(st.ErrOut, "orgscan: unknown command %q: use scan, demo, diff or version (see `orgscan help`)\n", args[0])
-	return exitUsage
+	var done reportedStatus
+	if errors.As(err, &done) {
+		return int(done)
+	}
+	name := "orgscan"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	reportError(w, name, err)
+	return exitCode(err)
 }
 
-// parseOrExit parses scan flags; ok is false when the run should end with
-// the returned status (help printed or bad input).
-func parseOrExit(env runEnv, args []string, name string) (*scanOptions, int, bool) {
-	o, err := parseScanOptions(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(env.streams.Out, scanHelp)
-		return nil, exitOK, false
+// reportedStatus ends a command that has reported its outcome itself, with
+// this exit status.
+type reportedStatus int
+
+func (e reportedStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// exited turns a command's exit status into what cobra returns.
+func exited(code int) error {
+	if code == exitOK {
+		return nil
 	}
-	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan %s: %v\n", name, err)
-		return nil, exitUsage, false
-	}
-	return o, 0, true
+	return reportedStatus(code)
 }
 
-func scanCommand(ctx context.Context, env runEnv, args []string, name string) int {
-	o, code, ok := parseOrExit(env, args, name)
-	if !ok {
-		return code
+// singleDashFlag finds a long flag of cmd given with one dash, as Go's own
+// flag package, which orgscan parsed with before, allowed: pflag reads
+// -quiet as -q -u -i -e -t, and its error would not say why.
+func singleDashFlag(cmd *cobra.Command, args []string) string {
+	if cmd == nil {
+		return ""
 	}
-	return runScan(ctx, env, o)
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && cmd.Flags().Lookup(name) != nil {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// newCmdRoot is `orgscan`: its subcommands in the order help lists them.
+func newCmdRoot(env *runEnv) *cobra.Command {
+	root := &cobra.Command{
+		Use: "orgscan",
+		// The completion command is ours, to list it and word its help.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetOut(env.streams.Out)
+	root.SetErr(env.streams.ErrOut)
+	root.SetIn(env.streams.In)
+	configure(root)
+	cmds := []*cobra.Command{newCmdScan(env, nil), newCmdDemo(env, nil), newCmdDiff(env, nil), newCmdVersion(env, nil)}
+	cmds = append(cmds, newCmdCompletion(root))
+	root.AddCommand(cmds...)
+	var names []string
+	for _, c := range cmds {
+		names = append(names, c.Name())
+	}
+	unknown := func(name string) error {
+		return usagef("unknown command %q: use %s (see `orgscan help`)", name, enum(names))
+	}
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknown(args[0])
+		}
+		return nil
+	}
+	help := &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "the usage, or a command's flags",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || len(args) == 1 && args[0] != "help" && !slices.Contains(names, args[0]) {
+				return unknown(strings.Join(args, " "))
+			}
+			return nil
+		},
+		ValidArgs:             names,
+		DisableFlagsInUseLine: true,
+		Run: func(cmd *cobra.Command, args []string) {
+			target := root
+			if len(args) == 1 {
+				target, _, _ = root.Find(args)
+			}
+			target.HelpFunc()(target, nil)
+		},
+	}
+	configure(help)
+	help.ValidArgsFunction = nil // ValidArgs offers the commands
+	root.SetHelpCommand(help)
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		writeRootHelp(cmd.ErrOrStderr(), cmds)
+		return reportedStatus(exitUsage)
+	}
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { writeRootHelp(cmd.OutOrStdout(), cmds) })
+	return root
+}
+
+// configure makes a command report its own errors, as one line that
+// names the input and the fix, and print help from its flag definitions.
+func configure(cmd *cobra.Command) {
+	cmd.SilenceErrors = true
+	cmd.SilenceUsage = true
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%v (see `%s --help`)", err, cmd.CommandPath())
+	})
+	cmd.SetHelpFunc(commandHelp)
+	if cmd.ValidArgsFunction == nil {
+		cmd.ValidArgsFunction = cobra.NoFileCompletions
+	}
+}
+
+// writeRootHelp is `orgscan help`: the commands, generated from their
+// definitions, and the exit statuses.
+func writeRootHelp(w io.Writer, cmds []*cobra.Command) {
+	fmt.Fprintf(w, "%s\nUsage:\n", rootHelp)
+	column := 0
+	for _, c := range cmds {
+		column = max(column, len(c.UseLine())+1)
+	}
+	for _, c := range cmds {
+		writeColumns(w, c.UseLine(), column, c.Short)
+	}
+	fmt.Fprintf(w, "\nRun 'orgscan COMMAND --help' for the flags of a command.\n\n%s", exitStatusHelp)
 }

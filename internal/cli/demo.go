@@ -9,22 +9,41 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/spf13/cobra"
 
 	"github.com/orgscan/orgscan/examples"
 	"github.com/orgscan/orgscan/internal/awssim"
 )
 
-// demoCommand runs the very same scan against the simulator, started
-// in-process with the example organization: every scan flag applies.
-func demoCommand(ctx context.Context, env runEnv, args []string) int {
-	o, code, ok := parseOrExit(env, args, "demo")
-	if !ok {
-		return code
+// newCmdDemo is `orgscan demo`: the very same scan against the simulator,
+// started in-process with the example organization; every scan flag
+// applies. runF, when not nil, receives the parsed options instead.
+func newCmdDemo(env *runEnv, runF func(*scanOptions) error) *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "the same scan against a built-in simulated AWS",
+		Args:  noArgs("demo takes only flags"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(cmd.Flags()); err != nil {
+				return err
+			}
+			if o.EndpointURL != "" || o.Profile != "" {
+				return usagef("--endpoint-url and --profile do not apply: the demo runs against its own simulator (use `orgscan scan` for a real organization)")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return exited(demoRun(cmd.Context(), *env, o))
+		},
 	}
-	if o.EndpointURL != "" || o.Profile != "" {
-		fmt.Fprintln(env.streams.ErrOut, "orgscan demo: --endpoint-url and --profile do not apply: the demo runs against its own simulator (use `orgscan scan` for a real organization)")
-		return exitUsage
-	}
+	configure(cmd)
+	addScanFlags(cmd, o)
+	return cmd
+}
+
+// demoRun runs the demo and returns its exit status.
+func demoRun(ctx context.Context, env runEnv, o *scanOptions) int {
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSim()
 	srv, admin, err := startDemoSimulator(simCtx)

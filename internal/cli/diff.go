@@ -2,41 +2,22 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/diff"
 	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
-
-const diffHelp = `Usage: orgscan diff [flags] OLD NEW
-
-Compares two orgscan reports (JSON or NDJSON, detected from the content),
-each a local path or an s3:// object: findings that appeared or were
-resolved, accounts that joined or left, status, OU and state changes.
-
-  -f, --format F        table, json or markdown (default table)
-  --fail-on C           new-findings, any-change or none (default new-findings):
-                        exit 4 when the condition holds
-  --fail-severity S     with new-findings, count only findings of severity S
-                        or more: critical, high, medium, low or informational
-                        (default low)
-  --expected-bucket-owner ID   refuse an s3:// source in a bucket of another
-                        account
-  --profile, --region, --endpoint-url   for s3:// sources (each bucket is
-                        read in its own region, whatever --region says)
-`
 
 // maxReportBytes bounds a report read from S3 or disk.
 const maxReportBytes = 1 << 30
@@ -47,96 +28,137 @@ type s3Reader interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
-func diffCommand(ctx context.Context, env runEnv, args []string) int {
-	var (
-		format, profile, region, endpoint, owner string
-		failSeverity                             = string(scan.SeverityLow)
-		failOn                                   = diff.FailOnNewFindings
-	)
-	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&format, "format", diff.OutputTable, "")
-	fs.StringVar(&format, "f", diff.OutputTable, "")
-	fs.Var(&failOn, "fail-on", "")
-	fs.StringVar(&failSeverity, "fail-severity", failSeverity, "")
-	fs.StringVar(&profile, "profile", "", "")
-	fs.StringVar(&region, "region", "", "")
-	fs.StringVar(&endpoint, "endpoint-url", "", "")
-	fs.StringVar(&owner, "expected-bucket-owner", "", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.streams.Out, diffHelp)
-			return exitOK
-		}
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v (see `orgscan diff --help`)\n", err)
-		return exitUsage
+// Enumerated diff flags: validation, help and completion read these.
+var (
+	diffFormats  = enum(diff.Formats())
+	failOnValues = enum{string(diff.FailOnNewFindings), string(diff.FailOnAnyChange), string(diff.FailOnNone)}
+)
+
+// diffOptions are the flags and arguments of `orgscan diff`.
+type diffOptions struct {
+	Format        string
+	FailOn        string
+	FailSeverity  string
+	Profile       string
+	Region        string
+	EndpointURL   string
+	ExpectedOwner string
+	Sources       []string // OLD and NEW
+
+	failOn diff.FailOn
+	failAt scan.Severity
+}
+
+// newCmdDiff is `orgscan diff`. runF, when not nil, receives the parsed and
+// validated options instead of the diff running.
+func newCmdDiff(env *runEnv, runF func(*diffOptions) error) *cobra.Command {
+	o := &diffOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff [flags] OLD NEW",
+		Short: "compare two reports (local paths or s3:// URIs)",
+		Long: `Compares two orgscan reports (JSON or NDJSON, detected from the content),
+each a local path or an s3:// object: findings that appeared or were
+resolved, accounts that joined or left, status, OU and state changes.
+`,
+		// Reports are files: completion offers file names.
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveDefault
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Sources = args
+			if err := o.complete(cmd.Flags()); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return exited(diffRun(cmd.Context(), *env, o))
+		},
 	}
-	if err := diff.CheckFormat(format); err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", err)
-		return exitUsage
+	configure(cmd)
+	d := newFlagDefs(cmd)
+	d.stringFlag(&o.Format, "format", "f", "F", diff.OutputTable, diffFormats.String()+" (default table)").oneOf(diffFormats)
+	d.stringFlag(&o.FailOn, "fail-on", "", "C", string(diff.FailOnNewFindings),
+		failOnValues.String()+" (default new-findings):\nexit 4 when the condition holds").oneOf(failOnValues)
+	d.stringFlag(&o.FailSeverity, "fail-severity", "", "S", string(scan.SeverityLow),
+		"with new-findings, count only findings of severity S\nor more: "+severityLevels.String()+"\n(default low)").oneOf(severityLevels)
+	d.stringFlag(&o.ExpectedOwner, "expected-bucket-owner", "", "ID", "", "refuse an s3:// source in a bucket of another account")
+	d.stringFlag(&o.Profile, "profile", "", "NAME", "", "AWS profile, for s3:// sources")
+	d.stringFlag(&o.Region, "region", "", "R", "",
+		"AWS region, for s3:// sources (each bucket is read\nin its own region, whatever --region says)")
+	d.stringFlag(&o.EndpointURL, "endpoint-url", "", "URL", "", "AWS endpoint, for s3:// sources")
+	return cmd
+}
+
+// complete validates the parsed flags and arguments. Every error is a
+// usageError naming the input and the fix.
+func (o *diffOptions) complete(fs *pflag.FlagSet) error {
+	if err := diff.CheckFormat(o.Format); err != nil {
+		return &usageError{msg: err.Error()}
 	}
-	failAt, err := parseFailSeverity(failSeverity)
+	if !failOnValues.has(o.FailOn) {
+		return usagef("unknown --fail-on value %q: use %s", truncate(o.FailOn, 32), failOnValues)
+	}
+	o.failOn = diff.FailOn(o.FailOn)
+	failAt, err := parseFailSeverity(o.FailSeverity)
 	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", output.Sanitize(err.Error()))
-		return exitUsage
+		return err
 	}
-	severitySet := false
-	fs.Visit(func(f *flag.Flag) { severitySet = severitySet || f.Name == "fail-severity" })
-	if severitySet && failOn != diff.FailOnNewFindings {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: --fail-severity applies to --fail-on new-findings, not %s: drop one\n", failOn)
-		return exitUsage
+	o.failAt = failAt
+	if fs.Changed("fail-severity") && o.failOn != diff.FailOnNewFindings {
+		return usagef("--fail-severity applies to --fail-on new-findings, not %s: drop one", o.failOn)
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(env.streams.ErrOut, "orgscan diff: give two reports, OLD and NEW (local paths or s3:// URIs)")
-		return exitUsage
+	if len(o.Sources) != 2 {
+		return usagef("give two reports, OLD and NEW (local paths or s3:// URIs)")
 	}
-	if owner != "" && !accountIDPattern.MatchString(owner) {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: --expected-bucket-owner %q is not a 12-digit account id\n", output.Sanitize(owner))
-		return exitUsage
+	if o.ExpectedOwner != "" && !accountIDPattern.MatchString(o.ExpectedOwner) {
+		return usagef("--expected-bucket-owner %q is not a 12-digit account id", o.ExpectedOwner)
 	}
-	sources := fs.Args()
-	for _, src := range sources {
+	for _, src := range o.Sources {
 		if strings.HasPrefix(src, "s3:") {
 			if _, err := parseS3URI(src); err != nil {
-				fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", err)
-				return exitUsage
+				return &usageError{msg: err.Error()}
 			}
 		}
 	}
+	return nil
+}
 
+// diffRun compares the two reports and returns the exit status.
+func diffRun(ctx context.Context, env runEnv, o *diffOptions) int {
+	err := diffReports(ctx, env, o)
+	reportError(env.streams.ErrOut, "orgscan diff", err)
+	return exitCode(err)
+}
+
+// diffReports compares the two reports: a report that cannot be fetched is
+// fatal (readError), one that is not a report orgscan reads is bad input.
+func diffReports(ctx context.Context, env runEnv, o *diffOptions) error {
 	var api s3Reader
 	docs := make([]*diff.Document, 2)
-	for i, src := range sources {
+	for i, src := range o.Sources {
 		if strings.HasPrefix(src, "s3:") && api == nil {
-			cfg, err := assume.LoadConfig(ctx, assume.ConfigOptions{Profile: profile, Region: region, EndpointURL: endpoint, Credentials: env.credentials})
+			cfg, err := assume.LoadConfig(ctx, assume.ConfigOptions{Profile: o.Profile, Region: o.Region, EndpointURL: o.EndpointURL, Credentials: env.credentials})
 			if err != nil {
-				fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %v\n", err)
-				return exitFatal
+				return scan.StageError(scan.StageConfig, err, "")
 			}
 			cfg.Logger = env.streams.sdkLogger(false)
 			api = newS3Client(cfg)
 		}
-		doc, err := readReport(ctx, api, owner, src)
+		doc, err := readReport(ctx, api, o.ExpectedOwner, src)
 		if err != nil {
-			fmt.Fprintf(env.streams.ErrOut, "orgscan diff: %s\n", oneLine(err.Error()))
-			var ue *usageError
-			var re *readError
-			if !errors.As(err, &re) && errors.As(err, &ue) {
-				return exitUsage
-			}
-			return exitFatal
+			return err
 		}
 		docs[i] = doc
 	}
 	d := diff.Compare(docs[0], docs[1])
-	if err := diff.Write(env.streams.Out, d, format); err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan diff: write: %v\n", err)
-		return exitFatal
+	if err := diff.Write(env.streams.Out, d, o.Format); err != nil {
+		return &fatalError{err: fmt.Errorf("write: %w", err)}
 	}
-	if d.FailsAt(failOn, failAt) {
-		return exitFindings
+	if d.FailsAt(o.failOn, o.failAt) {
+		return errFindings
 	}
-	return exitOK
+	return nil
 }
 
 // readReport reads a report from a local path or S3; an S3 object only from
@@ -223,7 +245,7 @@ func findBaseline(ctx context.Context, api s3Reader, expectedOwner string, prefi
 	before = before.Truncate(time.Second)
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(prefix.Bucket),
-		Prefix: aws.String(prefix.Key + "org=" + orgID + "/"),
+		Prefix: aws.String(output.ReportKey{Prefix: prefix.Key, OrgID: orgID}.OrgPartition()),
 	}
 	if expectedOwner != "" {
 		in.ExpectedBucketOwner = aws.String(expectedOwner)
@@ -236,34 +258,29 @@ func findBaseline(ctx context.Context, api s3Reader, expectedOwner string, prefi
 		}
 		for _, obj := range page.Contents {
 			key := aws.ToString(obj.Key)
-			t, ok := reportTime(key)
-			if !ok || !t.Before(before) {
+			k, ok := baselineKey(key)
+			if !ok || k.Prefix != prefix.Key || k.OrgID != orgID || !k.Started.Before(before) {
 				continue
 			}
-			if best == "" || t.After(bestTime) {
-				best, bestTime = key, t
+			if best == "" || k.Started.After(bestTime) {
+				best, bestTime = key, k.Started
 			}
 		}
 	}
 	return best, nil
 }
 
-// reportTime reads the scan time from an uploaded report's name,
-// orgscan-20261130T210405Z.json; only JSON and NDJSON reports qualify.
-func reportTime(key string) (time.Time, bool) {
-	name := path.Base(key)
-	ext := path.Ext(name)
-	switch ext {
-	case ".json", ".ndjson", ".jsonl":
-	default:
-		return time.Time{}, false
+// baselineKey reads an uploaded report's key (see output.ReportKey); only
+// JSON and NDJSON reports, which diff reads, qualify as a baseline.
+func baselineKey(key string) (output.ReportKey, bool) {
+	k, ok := output.ParseReportKey(key)
+	switch {
+	case !ok:
+		return output.ReportKey{}, false
+	case k.Ext == output.Extension(output.FormatJSON), k.Ext == output.Extension(output.FormatNDJSON), k.Ext == ".jsonl":
+		return k, true
 	}
-	stamp, ok := strings.CutPrefix(strings.TrimSuffix(name, ext), "orgscan-")
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse("20060102T150405Z", stamp)
-	return t, err == nil
+	return output.ReportKey{}, false
 }
 
 // baselineTrustError refuses a baseline whose own provenance contradicts
@@ -288,17 +305,18 @@ func checkBaseline(uri, key string, doc *diff.Document, metadata map[string]stri
 	switch {
 	case doc.Scan != nil:
 		orgID, started = doc.Scan.OrganizationID, doc.Scan.StartedAt
-	case metadata["org-id"] != "" && metadata["started-at"] != "":
-		orgID = metadata["org-id"]
-		t, err := time.Parse(time.RFC3339, metadata["started-at"])
+	case metadata[output.MetadataOrgID] != "" && metadata[output.MetadataStartedAt] != "":
+		orgID = metadata[output.MetadataOrgID]
+		t, err := time.Parse(time.RFC3339, metadata[output.MetadataStartedAt])
 		if err != nil {
-			return &baselineTrustError{uri: uri, reason: fmt.Sprintf("its started-at metadata %q is not a time", output.Sanitize(metadata["started-at"]))}
+			return &baselineTrustError{uri: uri, reason: fmt.Sprintf("its started-at metadata %q is not a time", output.Sanitize(metadata[output.MetadataStartedAt]))}
 		}
 		started = t
 	default:
 		return &baselineTrustError{uri: uri, reason: "it has neither a scan block nor upload metadata, so its organization and time cannot be checked"}
 	}
-	named, _ := reportTime(key)
+	k, _ := baselineKey(key)
+	named := k.Started
 	switch {
 	case orgID != cur.OrganizationID:
 		return &baselineTrustError{uri: uri, reason: fmt.Sprintf("it is a report of organization %q, not of %s", output.Sanitize(orgID), cur.OrganizationID)}

@@ -46,6 +46,7 @@ func TestDiffCommand(t *testing.T) {
 		{"a file that is not a report is bad input", []string{notReport, cur}, exitUsage, ""},
 		{"an unknown schema version is refused", []string{futureReport, cur}, exitUsage, ""},
 		{"a missing file is bad input", []string{filepath.Join(dir, "nope.json"), cur}, exitUsage, ""},
+		{"an object S3 cannot give is a read failure, not bad input", []string{"s3://missing-bucket/x.json", cur}, exitFatal, ""},
 		{"one report is not enough", []string{old}, exitUsage, ""},
 		{"an unknown format", []string{"-f", "xml", old, cur}, exitUsage, ""},
 		{"an unknown --fail-on", []string{"--fail-on", "sometimes", old, cur}, exitUsage, ""},

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +13,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/orgscan/orgscan/pkg/assume"
+	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -98,6 +101,10 @@ func (l listFlag) Set(v string) error {
 	return nil
 }
 
+// Type names pflag's kind of the same semantics; completion offers a
+// "Slice" or "Array" flag again after it was given.
+func (l listFlag) Type() string { return "stringSlice" }
+
 // repeatFlag is a repeatable flag whose values are kept whole.
 type repeatFlag struct{ values *[]string }
 
@@ -110,67 +117,112 @@ func (r repeatFlag) String() string {
 
 func (r repeatFlag) Set(v string) error { *r.values = append(*r.values, v); return nil }
 
-func newScanFlagSet(o *scanOptions) *flag.FlagSet {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.Access, "access", "auto", "")
-	fs.StringVar(&o.RoleName, "role-name", defaultRoleName, "")
-	fs.StringVar(&o.RoleARNTemplate, "role-arn-template", "", "")
-	fs.StringVar(&o.ExternalID, "external-id", "", "")
-	fs.StringVar(&o.SessionName, "session-name", "", "")
-	fs.DurationVar(&o.Duration, "duration", 15*time.Minute, "")
-	fs.StringVar(&o.Profile, "profile", "", "")
-	fs.StringVar(&o.Region, "region", "", "")
-	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "")
-	fs.IntVar(&o.Concurrency, "concurrency", defaultConcurrency, "")
-	fs.DurationVar(&o.AccountTimeout, "account-timeout", 2*time.Minute, "")
-	fs.Var(listFlag{&o.OUs}, "ou", "")
-	fs.Var(listFlag{&o.ExcludeOUs}, "exclude-ou", "")
-	fs.Var(listFlag{&o.Accounts}, "accounts", "")
-	fs.StringVar(&o.AccountsFile, "accounts-file", "", "")
-	fs.Var(listFlag{&o.ExcludeAccounts}, "exclude-accounts", "")
-	fs.BoolVar(&o.IncludeInactive, "include-inactive", false, "")
-	fs.BoolVar(&o.Details, "details", false, "")
-	fs.IntVar(&o.RecentDays, "recent-days", 90, "")
-	fs.IntVar(&o.MaxAgeDays, "max-age-days", 365, "")
-	fs.StringVar(&o.Format, "format", "table", "")
-	fs.StringVar(&o.Format, "f", "table", "")
-	fs.Var(repeatFlag{&o.Outs}, "out", "")
-	fs.Var(repeatFlag{&o.Outs}, "o", "")
-	fs.StringVar(&o.SSE, "sse", "AES256", "")
-	fs.StringVar(&o.SSEKMSKeyID, "sse-kms-key-id", "", "")
-	fs.StringVar(&o.ExpectedOwner, "expected-bucket-owner", "", "")
-	fs.BoolVar(&o.FailOnFindings, "fail-on-findings", false, "")
-	fs.StringVar(&o.FailSeverity, "fail-severity", string(scan.SeverityLow), "")
-	fs.StringVar(&o.Baseline, "baseline", "", "")
-	fs.BoolVar(&o.Quiet, "quiet", false, "")
-	fs.BoolVar(&o.Quiet, "q", false, "")
-	fs.StringVar(&o.LogFormat, "log-format", "text", "")
-	fs.BoolVar(&o.Debug, "debug", false, "")
-	return fs
+func (r repeatFlag) Type() string { return "stringArray" }
+
+// Enumerated scan flags: validation, help and completion read these.
+var (
+	accessMethods  = enum{assume.MethodAssumeRole, assume.MethodAssumeRoot, "auto"}
+	logFormats     = enum{"text", "json"}
+	sseAlgorithms  = enum{"AES256", "aws:kms"}
+	scanFormats    = enum(output.Formats())
+	severityLevels = severityNames()
+)
+
+func severityNames() enum {
+	var e enum
+	for _, s := range scan.Severities() {
+		e = append(e, string(s))
+	}
+	return e
 }
 
-// parseScanOptions parses and validates the scan flags. Every error is a
-// usageError naming the input and the fix.
-func parseScanOptions(args []string) (*scanOptions, error) {
+// newCmdScan is `orgscan scan`. runF, when not nil, receives the parsed and
+// validated options instead of the scan running, so that a test can check
+// parsing alone.
+func newCmdScan(env *runEnv, runF func(*scanOptions) error) *cobra.Command {
 	o := &scanOptions{}
-	fs := newScanFlagSet(o)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usagef("%v (see `orgscan scan --help`)", err)
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "scan the organization (run from the management\naccount or a delegated administrator)",
+		Args:  noArgs("scan takes only flags"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(cmd.Flags()); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return exited(runScan(cmd.Context(), *env, o))
+		},
 	}
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q: scan takes only flags (see `orgscan scan --help`)", fs.Arg(0))
-	}
+	configure(cmd)
+	addScanFlags(cmd, o)
+	return cmd
+}
+
+// addScanFlags defines the flags of scan and demo.
+func addScanFlags(cmd *cobra.Command, o *scanOptions) {
+	d := newFlagDefs(cmd)
+	d.beginSection("Access")
+	d.stringFlag(&o.Access, "access", "", "METHOD", "auto",
+		accessMethods.String()+" (default auto: root\nsessions where the organization manages root\ncredentials centrally, with the other as fallback)").oneOf(accessMethods)
+	d.stringFlag(&o.RoleName, "role-name", "", "NAME", defaultRoleName, "audit role in each account (default "+defaultRoleName+")")
+	d.stringFlag(&o.RoleARNTemplate, "role-arn-template", "", "T", "", "role ARN with {partition} and {account_id}, for roles with a path")
+	d.stringFlag(&o.ExternalID, "external-id", "", "ID", "", "sts:ExternalId the audit role requires")
+	d.stringFlag(&o.SessionName, "session-name", "", "NAME", "", "role session name (default orgscan-<caller>)")
+	d.durationFlag(&o.Duration, "duration", "D", 15*time.Minute, "session duration, 15m to 12h (default 15m; root sessions at most 15m)")
+	d.stringFlag(&o.Profile, "profile", "", "NAME", "", "AWS profile")
+	d.stringFlag(&o.Region, "region", "", "R", "", "AWS region (default us-east-1)")
+	d.stringFlag(&o.EndpointURL, "endpoint-url", "", "URL", "", "AWS endpoint (AWS_ENDPOINT_URL* variables also apply)")
+
+	d.beginSection("Selection")
+	d.valueFlag(listFlag{&o.OUs}, "ou", "", "ID", "scan only this OU's subtree (repeatable; r-xxxx for all)")
+	d.valueFlag(listFlag{&o.ExcludeOUs}, "exclude-ou", "", "ID", "skip this OU's subtree (repeatable)")
+	d.valueFlag(listFlag{&o.Accounts}, "accounts", "", "ID,...", "scan only these accounts")
+	d.stringFlag(&o.AccountsFile, "accounts-file", "", "FILE", "", "one account id per line, # comments").file()
+	d.valueFlag(listFlag{&o.ExcludeAccounts}, "exclude-accounts", "", "ID,...", "skip these accounts")
+	d.boolFlag(&o.IncludeInactive, "include-inactive", "", "try accounts that are not ACTIVE instead of skipping them")
+
+	d.beginSection("Scan")
+	d.intFlag(&o.Concurrency, "concurrency", "N", defaultConcurrency, fmt.Sprintf("accounts scanned at once, 1-%d (default %d)", maxConcurrency, defaultConcurrency))
+	d.durationFlag(&o.AccountTimeout, "account-timeout", "D", 2*time.Minute, "time limit for one account (default 2m)")
+	d.boolFlag(&o.Details, "details", "", "add root credential details: key ids, ages, last use")
+	d.intFlag(&o.RecentDays, "recent-days", "N", 90, "with --details: a key used within N days is in use (default 90)")
+	d.intFlag(&o.MaxAgeDays, "max-age-days", "N", 365, "with --details: a credential older than N days is old (default 365)")
+
+	d.beginSection("Output")
+	d.stringFlag(&o.Format, "format", "f", "F", output.FormatTable, scanFormats.String()+" (default table)").oneOf(scanFormats)
+	d.valueFlag(repeatFlag{&o.Outs}, "out", "o", "TARGET",
+		"file path, s3://bucket/key or s3://bucket/prefix/ (repeatable;\nformat from the extension; a prefix gets\norg=<id>/date=<YYYY-MM-DD>/orgscan-<time>.<ext>)").file()
+	d.stringFlag(&o.SSE, "sse", "", "ALG", "AES256", "S3 server-side encryption: "+sseAlgorithms.String()+" (default AES256)").oneOf(sseAlgorithms)
+	d.stringFlag(&o.SSEKMSKeyID, "sse-kms-key-id", "", "ARN", "", "KMS key for --sse aws:kms")
+	d.stringFlag(&o.ExpectedOwner, "expected-bucket-owner", "", "ID", "", "refuse a bucket of another account (--out, --baseline)")
+	d.stringFlag(&o.Baseline, "baseline", "", "s3://b/prefix/", "", "compare with the newest earlier report under the prefix")
+	d.boolFlag(&o.FailOnFindings, "fail-on-findings", "", "exit 4 when any account has findings of the\n--fail-severity or more")
+	d.stringFlag(&o.FailSeverity, "fail-severity", "", "S", string(scan.SeverityLow),
+		severityLevels.String()+"\n(default low: the management account's root\npassword, informational, does not fail)").oneOf(severityLevels)
+	d.boolFlag(&o.Quiet, "quiet", "q", "no progress, only warnings on stderr")
+	d.stringFlag(&o.LogFormat, "log-format", "", "F", "text", logFormats.String()+" logs on stderr (default text)").oneOf(logFormats)
+	d.boolFlag(&o.Debug, "debug", "", "trace AWS requests on stderr (secrets redacted)")
+}
+
+// complete validates the parsed flags and derives what they imply. Every
+// error is a usageError naming the input and the fix.
+func (o *scanOptions) complete(fs *pflag.FlagSet) error {
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	o.formatSet = set["format"] || set["f"]
-	if err := o.validate(set); err != nil {
-		return nil, err
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
+	o.formatSet = set["format"]
+	return o.validate(set)
+}
+
+// noArgs refuses positional arguments, saying what the command takes.
+func noArgs(takes string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q: %s (see `%s --help`)", args[0], takes, cmd.CommandPath())
+		}
+		return nil
 	}
-	return o, nil
 }
 
 var (
@@ -179,10 +231,8 @@ var (
 )
 
 func (o *scanOptions) validate(set map[string]bool) error {
-	switch o.Access {
-	case "auto", assume.MethodAssumeRole, assume.MethodAssumeRoot:
-	default:
-		return usagef("--access %q is not a method: use assume-role, assume-root or auto", o.Access)
+	if !accessMethods.has(o.Access) {
+		return usagef("--access %q is not a method: use %s", o.Access, accessMethods)
 	}
 	if set["role-name"] && set["role-arn-template"] {
 		return usagef("--role-name and --role-arn-template contradict each other: give one")
@@ -274,15 +324,11 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	if set["fail-severity"] && !o.FailOnFindings {
 		return usagef("--fail-severity applies to --fail-on-findings: add --fail-on-findings or drop it")
 	}
-	switch o.LogFormat {
-	case "text", "json":
-	default:
-		return usagef("--log-format %q is not known: use text or json", o.LogFormat)
+	if !logFormats.has(o.LogFormat) {
+		return usagef("--log-format %q is not known: use %s", o.LogFormat, logFormats)
 	}
-	switch o.SSE {
-	case "AES256", "aws:kms":
-	default:
-		return usagef("--sse %q is not known: use AES256 or aws:kms", o.SSE)
+	if !sseAlgorithms.has(o.SSE) {
+		return usagef("--sse %q is not known: use %s", o.SSE, sseAlgorithms)
 	}
 	if o.SSEKMSKeyID != "" && o.SSE != "aws:kms" {
 		return usagef("--sse-kms-key-id needs --sse aws:kms")

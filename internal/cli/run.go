@@ -1,53 +1,23 @@
 package cli
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/diff"
+	"github.com/orgscan/orgscan/pkg/orgscan"
 	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
-
-// Exit statuses, documented in --help and the README.
-const (
-	exitOK          = 0
-	exitFatal       = 1
-	exitUsage       = 2
-	exitIncomplete  = 3
-	exitFindings    = 4
-	exitInterrupted = 130
-)
-
-// fatalError ends the run with exit status 1 and a message that says which
-// permission or account is needed.
-type fatalError struct{ err error }
-
-func (e *fatalError) Error() string { return e.err.Error() }
-func (e *fatalError) Unwrap() error { return e.err }
-
-func fatalf(format string, args ...any) error {
-	return &fatalError{err: fmt.Errorf(format, args...)}
-}
 
 // runEnv is what a scan run needs besides its options.
 type runEnv struct {
@@ -62,30 +32,26 @@ type runEnv struct {
 	fallbackDir string
 }
 
-// scanRun is one execution of `orgscan scan`.
+// scanRun is one execution of `orgscan scan`: flags become an
+// orgscan.Config, and the report goes to the targets. The pipeline itself
+// is pkg/orgscan's.
 type scanRun struct {
-	env    runEnv
-	o      *scanOptions
-	log    *slog.Logger
-	cfg    aws.Config
-	caller assume.Caller
-	meta   scan.Meta
+	env runEnv
+	o   *scanOptions
+	log *slog.Logger
 }
 
 // runScan runs a scan end to end and returns the exit status.
 func runScan(ctx context.Context, env runEnv, o *scanOptions) int {
 	r := &scanRun{env: env, o: o, log: newLogger(env.streams.ErrOut, o.LogFormat, o.Quiet, o.Debug)}
-	code, err := r.run(ctx)
-	if err != nil {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan: %s\n", oneLine(assume.RedactSecrets(err.Error())))
-	}
-	return code
+	err := r.run(ctx)
+	reportError(env.streams.ErrOut, "orgscan", err)
+	return exitCode(err)
 }
 
-func (r *scanRun) run(sigCtx context.Context) (int, error) {
+func (r *scanRun) run(sigCtx context.Context) error {
 	// Interrupts end the scan, never the writing of what it gathered.
 	ctx := context.WithoutCancel(sigCtx)
-	started := r.env.now().UTC()
 	var debug io.Writer
 	if r.o.Debug {
 		debug = r.env.streams.ErrOut
@@ -95,91 +61,60 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 		Concurrency: r.o.Concurrency, Debug: debug, Credentials: r.env.credentials,
 	})
 	if err != nil {
-		return exitFatal, err
+		return scan.StageError(scan.StageConfig, err, "")
 	}
 	cfg.Logger = r.env.streams.sdkLogger(r.o.Debug)
-	r.cfg = cfg
-	clients := assume.NewClients(cfg)
-	stsClient, iamClient, orgClient := clients.STS, clients.IAM, clients.Organizations
 
-	caller, err := assume.Identify(sigCtx, stsClient)
+	streams, err := r.openStreams(ctx)
 	if err != nil {
-		return exitFatal, err
-	}
-	r.caller = caller
-	org, err := describeOrganization(sigCtx, orgClient, caller)
-	if err != nil {
-		return exitFatal, err
-	}
-	r.meta = scan.Meta{
-		OrganizationID:      aws.ToString(org.Id),
-		ManagementAccountID: aws.ToString(org.MasterAccountId),
-		CallerARN:           caller.ARN,
-		CallerAccountID:     caller.AccountID,
-		Partition:           caller.Partition,
-		StartedAt:           started,
-		Version:             r.env.version,
-		Options:             r.optionsUsed(),
-		// Checked whatever the access method: findings depend on it, and
-		// must not change with the way into the accounts.
-		RootAccess: rootAccessFeatures(sigCtx, iamClient),
-	}
-	methods := r.methods(stsClient)
-	r.log.Info("scan starting", "organization", r.meta.OrganizationID, "caller", caller.ARN,
-		"access", strings.Join(methodNames(methods), ","), "concurrency", r.o.Concurrency)
-
-	stdout, err := r.streamingWriter()
-	if err != nil {
-		return exitUsage, err
+		return err
 	}
 	prog := newProgress(r.env.streams, r.o.Quiet, r.env.now)
 	defer prog.stop()
-	cfgScan := scan.Config{
-		Orgs:                  orgClient,
-		IAM:                   iamClient,
-		Methods:               methods,
-		CallerAccountID:       caller.AccountID,
-		Filter:                scan.Filter{OUs: r.o.OUs, ExcludeOUs: r.o.ExcludeOUs, Accounts: r.o.Accounts, ExcludeAccounts: r.o.ExcludeAccounts},
-		IncludeInactive:       r.o.IncludeInactive,
-		Concurrency:           r.o.Concurrency,
-		AccountTimeout:        r.o.AccountTimeout,
-		CentralRootManagement: r.meta.RootAccess.RootCredentialsManagement == "enabled",
-		ManagementAccountID:   r.meta.ManagementAccountID,
-		Partition:             caller.Partition,
-		Thresholds:            scan.Thresholds{RecentDays: r.o.RecentDays, MaxAgeDays: r.o.MaxAgeDays},
-		Now:                   r.env.now,
-		OnAccount:             prog.discovered,
-		OnRow: func(row *scan.Row) error {
-			prog.done(row)
-			if stdout != nil {
-				return stdout.WriteRow(row)
-			}
-			return nil
-		},
-	}
-	if r.o.Details {
-		cfgScan.Details = scan.NewDetailsReader(iamClient, r.env.now)
-	}
-	res, err := scan.Run(sigCtx, cfgScan)
-	prog.stop()
-	if err != nil {
-		var unknown *scan.UnknownOUError
-		if errors.As(err, &unknown) && len(unknown.Unlisted) == 0 {
-			return exitUsage, err
-		}
-		if sigCtx.Err() != nil {
-			return exitInterrupted, errors.New("interrupted before any account was listed; no report written")
-		}
-		return exitFatal, fatalf("%v%s", err, organizationsHint(err))
-	}
-
-	rep := r.report(res)
-	s3Client := newS3Client(cfg)
-	writeErr := r.writeOutputs(ctx, rep, stdout, s3Client)
-	r.summarize(rep, res)
 	// The zero severity (options not validated) lets every finding fail.
 	failAt := r.o.failAt
-	findingsFail := rep.HasFindingsAtLeast(failAt)
+	findingsFail := false
+	rep, scanErr := orgscan.Run(sigCtx, orgscan.Config{
+		AWS: cfg,
+		Access: orgscan.Access{
+			Method: r.o.Access, RoleName: r.o.RoleName, RoleARNTemplate: r.o.RoleARNTemplate,
+			ExternalID: r.o.ExternalID, SessionName: r.o.SessionName, Duration: r.o.Duration,
+		},
+		Filter:          scan.Filter{OUs: r.o.OUs, ExcludeOUs: r.o.ExcludeOUs, Accounts: r.o.Accounts, ExcludeAccounts: r.o.ExcludeAccounts},
+		IncludeInactive: r.o.IncludeInactive,
+		Concurrency:     r.o.Concurrency,
+		AccountTimeout:  r.o.AccountTimeout,
+		Details:         r.o.Details,
+		Thresholds:      scan.Thresholds{RecentDays: r.o.RecentDays, MaxAgeDays: r.o.MaxAgeDays},
+		Version:         r.env.version,
+		Now:             r.env.now,
+		OnStart: func(meta scan.Meta, methods []string) {
+			r.log.Info("scan starting", "organization", meta.OrganizationID, "caller", meta.CallerARN,
+				"access", strings.Join(methods, ","), "concurrency", r.o.Concurrency)
+		},
+		OnAccount: prog.discovered,
+		OnRow: func(row *scan.Row) error {
+			// The library names the fix as data; the command line words
+			// it with its flags.
+			row.Error += rowAdvice(row.Hint)
+			findingsFail = findingsFail || scan.AnyAtLeast(row.Findings, failAt)
+			prog.done(row)
+			return streams.writeRow(row)
+		},
+		DiscardRows: streams.all && r.o.Baseline == "",
+	})
+	prog.stop()
+	if rep == nil {
+		streams.abort()
+		if sigCtx.Err() != nil {
+			return &interruptedError{err: errors.New("interrupted before any account was listed; no report written")}
+		}
+		return scanErr
+	}
+
+	s3Client := newS3Client(cfg)
+	writeErr := r.writeOutputs(ctx, rep, streams, s3Client)
+	r.summarize(rep)
 	if r.o.Baseline != "" {
 		d, err := r.compareBaseline(ctx, s3Client, rep)
 		if err != nil {
@@ -191,80 +126,20 @@ func (r *scanRun) run(sigCtx context.Context) (int, error) {
 	}
 
 	switch {
-	case res.Interrupted:
-		return exitInterrupted, writeErr
-	case res.Err != nil:
-		return exitFatal, errors.Join(fatalf("the scan did not finish; the report holds what was gathered: %v%s", res.Err, organizationsHint(res.Err)), writeErr)
+	case rep.Scan.Interrupted && writeErr != nil:
+		return &interruptedError{err: writeErr}
+	case rep.Scan.Interrupted:
+		return errInterrupted
+	case scanErr != nil:
+		return errors.Join(&fatalError{err: fmt.Errorf("the scan did not finish; the report holds what was gathered: %w", scanErr)}, writeErr)
 	case writeErr != nil:
-		return exitFatal, writeErr
+		return &fatalError{err: writeErr}
 	case !rep.Scan.Complete:
-		return exitIncomplete, nil
+		return errIncomplete
 	case r.o.FailOnFindings && findingsFail:
-		return exitFindings, nil
+		return errFindings
 	}
-	return exitOK, nil
-}
-
-func (r *scanRun) optionsUsed() scan.OptionsUsed {
-	u := scan.OptionsUsed{
-		Access:          r.o.Access,
-		ExternalIDSet:   r.o.ExternalID != "",
-		Region:          r.cfg.Region,
-		Concurrency:     r.o.Concurrency,
-		OUs:             r.o.OUs,
-		ExcludeOUs:      r.o.ExcludeOUs,
-		Accounts:        r.o.Accounts,
-		ExcludeAccounts: r.o.ExcludeAccounts,
-		IncludeInactive: r.o.IncludeInactive,
-		Details:         r.o.Details,
-	}
-	if r.o.Access != assume.MethodAssumeRoot {
-		if r.o.RoleARNTemplate != "" {
-			u.RoleARNTemplate = r.o.RoleARNTemplate
-		} else {
-			u.RoleName = r.o.RoleName
-		}
-	}
-	return u
-}
-
-// methods orders the access methods. auto prefers root sessions where the
-// organization manages root credentials centrally, and keeps the other
-// method as the per-account fallback.
-func (r *scanRun) methods(api *sts.Client) []scan.Method {
-	template := r.o.RoleARNTemplate
-	if template == "" {
-		template = assume.RoleNameTemplate(r.o.RoleName)
-	}
-	session := r.o.SessionName
-	if session == "" {
-		session = assume.SessionName(r.caller)
-	}
-	role := assume.NewRoleMethod(api, assume.RoleOptions{
-		Template: template, Partition: r.caller.Partition, ExternalID: r.o.ExternalID,
-		SessionName: session, Duration: r.o.Duration, Now: r.env.now,
-	})
-	root := assume.NewRootMethod(api, assume.RootOptions{
-		Partition: r.caller.Partition, Duration: min(r.o.Duration, assume.MaxRootSessionDuration), Now: r.env.now,
-	})
-	switch r.o.Access {
-	case assume.MethodAssumeRole:
-		return []scan.Method{role}
-	case assume.MethodAssumeRoot:
-		return []scan.Method{root}
-	}
-	if r.meta.RootAccess.RootCredentialsManagement == "enabled" {
-		return []scan.Method{root, role}
-	}
-	return []scan.Method{role, root}
-}
-
-func methodNames(ms []scan.Method) []string {
-	names := make([]string, len(ms))
-	for i, m := range ms {
-		names[i] = m.Name()
-	}
-	return names
+	return nil
 }
 
 // newS3Client sends each call to its bucket's own region, whatever
@@ -275,109 +150,117 @@ func newS3Client(cfg aws.Config) *output.RegionalS3 {
 	return output.NewRegionalS3(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
-// OrganizationDescriber is the Organizations call that identifies the org.
-type OrganizationDescriber interface {
-	DescribeOrganization(ctx context.Context, in *organizations.DescribeOrganizationInput, optFns ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+// rowStreams are the outputs that take rows as they complete: NDJSON on
+// stdout, and NDJSON files, written to their temporary file as the scan
+// goes and put in place when it ends. Other formats sort their rows, and
+// uploads are written whole at the end.
+type rowStreams struct {
+	stdout output.Writer
+	files  map[string]*fileStream // by path
+	// all is set when every target streams: the rows need not be kept.
+	all bool
 }
 
-func describeOrganization(ctx context.Context, api OrganizationDescriber, caller assume.Caller) (*orgtypes.Organization, error) {
-	out, err := api.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
-	if err != nil {
-		switch apiCode(err) {
-		case "AWSOrganizationsNotInUseException":
-			return nil, fatalf("account %s is not in an AWS Organization: run orgscan from the management account or a delegated administrator of the organization to scan", caller.AccountID)
-		case "AccessDeniedException", "AccessDenied":
-			return nil, fatalf("%s may not describe the organization: grant organizations:DescribeOrganization, ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent (examples/iam/), and run from the management account or a delegated administrator", caller.ARN)
-		}
-		return nil, fatalf("describe the organization: %w", err)
-	}
-	if out.Organization == nil {
-		return nil, fatalf("describe the organization: the answer holds no organization")
-	}
-	// The id goes into S3 keys and the report's provenance: an answer that
-	// is not an organization id is not used (see scan.ValidOrganizationID).
-	if id := aws.ToString(out.Organization.Id); !scan.ValidOrganizationID(id) {
-		return nil, fatalf("describe the organization: the answer's organization id %s is not an organization id (o- and 10-32 lowercase letters or digits); check --endpoint-url", strconv.QuoteToASCII(truncate(id, 40)))
-	}
-	if id := aws.ToString(out.Organization.MasterAccountId); !scan.ValidAccountID(id) {
-		return nil, fatalf("describe the organization: the answer's management account id %s is not a 12-digit account id; check --endpoint-url", strconv.QuoteToASCII(truncate(id, 40)))
-	}
-	return out.Organization, nil
-}
-
-// organizationsHint says what to do about a failed Organizations call.
-func organizationsHint(err error) string {
-	switch apiCode(err) {
-	case "AccessDeniedException", "AccessDenied":
-		return " (the caller needs organizations:ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent, in the management account or a delegated administrator)"
-	case "TooManyRequestsException":
-		return " (AWS Organizations kept throttling; retry later)"
-	}
-	return ""
-}
-
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// FeaturesLister reads the organization's centralized root access features.
-type FeaturesLister interface {
-	ListOrganizationsFeatures(ctx context.Context, in *iam.ListOrganizationsFeaturesInput, optFns ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
-}
-
-// rootAccessFeatures reports enabled/disabled, or unknown with the reason.
-func rootAccessFeatures(ctx context.Context, api FeaturesLister) scan.RootAccessState {
-	out, err := api.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
-	if err != nil {
-		// The operation's error shapes in the IAM service model (botocore
-		// iam/2010-05-08/service-2.json), each also accepted without the
-		// Exception suffix, the way the IAM API Reference names them.
-		reason := err.Error()
-		switch strings.TrimSuffix(apiCode(err), "Exception") {
-		case "ServiceAccessNotEnabled":
-			reason = "trusted access for IAM is not enabled in AWS Organizations"
-		case "AccessDenied":
-			reason = "the caller may not call iam:ListOrganizationsFeatures"
-		case "AccountNotManagementOrDelegatedAdministrator":
-			reason = "the caller is neither the management account nor the delegated administrator for IAM"
-		case "OrganizationNotFound":
-			reason = "the caller is not in an organization"
-		case "OrganizationNotInAllFeaturesMode":
-			reason = "the organization does not have all features enabled, which centralized root access needs"
-		}
-		return scan.RootAccessState{RootCredentialsManagement: "unknown", RootSessions: "unknown", Reason: reason}
-	}
-	state := func(f iamtypes.FeatureType) string {
-		if slices.Contains(out.EnabledFeatures, f) {
-			return "enabled"
-		}
-		return "disabled"
-	}
-	return scan.RootAccessState{
-		RootCredentialsManagement: state(iamtypes.FeatureTypeRootCredentialsManagement),
-		RootSessions:              state(iamtypes.FeatureTypeRootSessions),
-	}
-}
-
-// report assembles the final report from the scan's result.
-func (r *scanRun) report(res *scan.Result) *scan.Report {
-	return scan.NewReport(r.meta, res, r.env.now().UTC())
-}
-
-// streamingWriter returns the writer that sees rows as they complete: only
-// an NDJSON report on stdout streams; files and uploads are written whole
-// at the end, atomically.
-func (r *scanRun) streamingWriter() (output.Writer, error) {
+// openStreams starts the streaming outputs.
+func (r *scanRun) openStreams(ctx context.Context) (*rowStreams, error) {
+	s := &rowStreams{files: map[string]*fileStream{}, all: true}
 	for _, t := range r.o.targets {
-		if t.stdout && t.format == output.FormatNDJSON {
-			return output.New(t.format, r.env.streams.Out, output.Options{})
+		switch {
+		case t.format != output.FormatNDJSON, t.s3 != nil:
+			s.all = false
+		case t.stdout:
+			w, err := output.New(t.format, r.env.streams.Out, output.Options{})
+			if err != nil {
+				s.abort()
+				return nil, &usageError{msg: err.Error()}
+			}
+			s.stdout = w
+		case t.path != "":
+			s.files[t.path] = startFileStream(ctx, t, r.outputOptions(t))
 		}
 	}
-	return nil, nil
+	return s, nil
+}
+
+// writeRow hands a row to every stream; the first failure stops the scan.
+func (s *rowStreams) writeRow(row *scan.Row) error {
+	if s.stdout != nil {
+		if err := s.stdout.WriteRow(row); err != nil {
+			return err
+		}
+	}
+	for _, f := range s.files {
+		if err := f.writeRow(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort ends the file streams without a report: their files are left as
+// they were.
+func (s *rowStreams) abort() {
+	for _, f := range s.files {
+		_ = f.finish(nil) // nothing was written, so nothing failed to be
+	}
+}
+
+// fileStream writes one NDJSON file from a goroutine that holds the file's
+// atomic replacement open until the report is final.
+type fileStream struct {
+	rows   chan *scan.Row
+	wrote  chan error
+	report chan *scan.Report
+	ended  chan struct{}
+	err    error // set before ended closes
+}
+
+// errNoReport ends a file stream without replacing the file.
+var errNoReport = errors.New("the scan ended without a report")
+
+func startFileStream(ctx context.Context, t target, opts output.Options) *fileStream {
+	f := &fileStream{rows: make(chan *scan.Row), wrote: make(chan error), report: make(chan *scan.Report, 1), ended: make(chan struct{})}
+	go func() {
+		_, err := output.FileSink{Path: t.path}.Deliver(ctx, nil, t.format, func(w io.Writer) error {
+			wr, err := output.New(t.format, w, opts)
+			for row := range f.rows {
+				if err == nil {
+					err = wr.WriteRow(row)
+				}
+				f.wrote <- err
+			}
+			rep := <-f.report
+			switch {
+			case err != nil:
+				return err
+			case rep == nil:
+				return errNoReport
+			}
+			return wr.Close(rep)
+		})
+		f.err = err
+		close(f.ended)
+	}()
+	return f
+}
+
+func (f *fileStream) writeRow(row *scan.Row) error {
+	select {
+	case f.rows <- row:
+		return <-f.wrote
+	case <-f.ended:
+		// The file could not be opened.
+		return f.err
+	}
+}
+
+// finish writes the end of the report (nil: none) and puts the file in
+// place.
+func (f *fileStream) finish(rep *scan.Report) error {
+	close(f.rows)
+	f.report <- rep
+	<-f.ended
+	return f.err
 }
 
 func (r *scanRun) outputOptions(t target) output.Options {
@@ -398,24 +281,31 @@ func (r *scanRun) render(t target, w io.Writer, rep *scan.Report) error {
 	return wr.Close(rep)
 }
 
-// writeOutputs writes every target. A failure of one never stops the
-// others, and a failed upload leaves the report in a local fallback file.
-func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, stdout output.Writer, uploader output.ObjectPutter) error {
+// writeOutputs writes every target through its output sink. A failure of
+// one never stops the others, and a failed upload leaves the report in a
+// local fallback file.
+func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, streams *rowStreams, uploader output.ObjectPutter) error {
 	var errs []error
 	for _, t := range r.o.targets {
+		render := func(w io.Writer) error { return r.render(t, w, rep) }
 		var err error
 		switch {
-		case t.stdout && stdout != nil:
-			err = stdout.Close(rep)
+		case t.stdout && streams.stdout != nil:
+			err = streams.stdout.Close(rep)
+		case streams.files[t.path] != nil:
+			err = streams.files[t.path].finish(rep)
+			if err == nil {
+				r.log.Info("report written", "path", t.path, "format", t.format)
+			}
 		case t.stdout:
-			err = r.render(t, r.env.streams.Out, rep)
+			_, err = output.StreamSink{W: r.env.streams.Out}.Deliver(ctx, rep, t.format, render)
 		case t.path != "":
-			err = output.WriteFileAtomic(t.path, 0o600, func(w io.Writer) error { return r.render(t, w, rep) })
+			_, err = output.FileSink{Path: t.path}.Deliver(ctx, rep, t.format, render)
 			if err == nil {
 				r.log.Info("report written", "path", t.path, "format", t.format)
 			}
 		case t.s3 != nil:
-			err = r.upload(ctx, t, rep, uploader)
+			err = r.upload(ctx, t, rep, uploader, render)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -424,32 +314,20 @@ func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, stdout out
 	return errors.Join(errs...)
 }
 
-func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api output.ObjectPutter) error {
-	var buf bytes.Buffer
-	if err := r.render(t, &buf, rep); err != nil {
+func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api output.ObjectPutter, render func(io.Writer) error) error {
+	d, err := output.S3Sink{
+		API: api, Bucket: t.s3.Bucket, Key: t.s3.Key, Prefix: t.s3.Prefix,
+		SSE: r.o.SSE, KMSKeyID: r.o.SSEKMSKeyID, ExpectedBucketOwner: r.o.ExpectedOwner,
+		FallbackDir: r.env.fallbackDir,
+	}.Deliver(ctx, rep, t.format, render)
+	if ue := (*output.UploadError)(nil); errors.As(err, &ue) {
+		return &fatalError{err: err}
+	}
+	if err != nil {
 		return err
 	}
-	key := t.s3.Key
-	if t.s3.Prefix {
-		key = output.PartitionedKey(t.s3.Key, rep.Scan.OrganizationID, rep.Scan.StartedAt, output.Extension(t.format))
-	}
-	res, err := output.Upload(ctx, api, output.UploadInput{
-		Bucket: t.s3.Bucket, Key: key, Body: buf.Bytes(), ContentType: output.ContentType(t.format),
-		SSE: r.o.SSE, KMSKeyID: r.o.SSEKMSKeyID, ExpectedBucketOwner: r.o.ExpectedOwner,
-		Metadata: output.ReportMetadata(rep, output.SchemaVersion),
-	})
-	if err != nil {
-		fallback, ferr := output.WriteFallback(cmp.Or(r.env.fallbackDir, "."), rep.Scan.StartedAt, output.Extension(t.format), buf.Bytes())
-		// The key holds the organization id, and S3's message is the
-		// endpoint's text: neither reaches the terminal raw.
-		uri, cause := output.Sanitize("s3://"+t.s3.Bucket+"/"+key), output.Sanitize(err.Error())
-		if ferr != nil {
-			return fatalf("upload to %s failed: %s; the local fallback failed too: %v", uri, cause, ferr)
-		}
-		return fatalf("upload to %s failed: %s; the report is saved in %s", uri, cause, fallback)
-	}
-	r.log.Info("report uploaded", "uri", output.Sanitize("s3://"+t.s3.Bucket+"/"+key), "version_id", output.Sanitize(res.VersionID),
-		"checksum_sha256", res.ChecksumSHA256, "format", t.format)
+	r.log.Info("report uploaded", "uri", d.Location, "version_id", output.Sanitize(d.VersionID),
+		"checksum_sha256", d.ChecksumSHA256, "format", t.format)
 	return nil
 }
 
@@ -465,7 +343,7 @@ func (r *scanRun) compareBaseline(ctx context.Context, api s3Reader, rep *scan.R
 	}
 	key, err := findBaseline(ctx, api, r.o.ExpectedOwner, loc, rep.Scan.OrganizationID, rep.Scan.StartedAt)
 	if err != nil {
-		return nil, fatalf("baseline: %w", err)
+		return nil, &fatalError{err: fmt.Errorf("baseline: %w", err)}
 	}
 	if key == "" {
 		r.log.Warn("no earlier report under the baseline prefix; nothing to compare", "baseline", output.Sanitize(r.o.Baseline))
@@ -475,7 +353,7 @@ func (r *scanRun) compareBaseline(ctx context.Context, api s3Reader, rep *scan.R
 	uri := obj.String()
 	old, metadata, err := readS3Report(ctx, api, r.o.ExpectedOwner, obj)
 	if err != nil {
-		return nil, fatalf("baseline: %w", err)
+		return nil, &fatalError{err: fmt.Errorf("baseline: %w", err)}
 	}
 	if err := checkBaseline(uri, key, old, metadata, rep.Scan); err != nil {
 		return nil, &fatalError{err: err}
@@ -490,7 +368,7 @@ func (r *scanRun) compareBaseline(ctx context.Context, api s3Reader, rep *scan.R
 
 // summarize tells on stderr how the scan went: the NDJSON stream carries no
 // scan block, and a table reader wants the counts at a glance.
-func (r *scanRun) summarize(rep *scan.Report, res *scan.Result) {
+func (r *scanRun) summarize(rep *scan.Report) {
 	c := rep.Scan.Counts
 	attrs := []any{"organization", rep.Scan.OrganizationID, "listed", c.Listed, "scanned", c.Scanned, "skipped", c.Skipped,
 		"errors", c.Errors, "not_scanned", c.NotScanned, "with_findings", c.WithFindings,
@@ -502,7 +380,7 @@ func (r *scanRun) summarize(rep *scan.Report, res *scan.Result) {
 		attrs = append(attrs, "details_errors", c.DetailsErrors)
 	}
 	switch {
-	case res.Interrupted:
+	case rep.Scan.Interrupted:
 		r.log.Warn("scan interrupted: the report is partial", attrs...)
 	case !rep.Scan.Complete:
 		attrs = append(attrs, "incomplete", strings.Join(rep.Scan.IncompleteReasons, ","))

@@ -100,7 +100,7 @@ func parseTargets(outs []string, format string, formatSet bool) ([]target, error
 		default:
 			t.path = raw
 			if err := output.CheckWritable(raw); err != nil {
-				return nil, usagef("%v", err)
+				return nil, usagef("--out %v", err)
 			}
 			if f, ok := output.FormatFromExtension(raw); ok {
 				t.format = f

@@ -2,14 +2,14 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // version is set by release builds:
@@ -19,15 +19,6 @@ import (
 // Everything else about the build comes from the build information the Go
 // toolchain records in the binary, so a report can be traced to its commit.
 var version string
-
-const versionHelp = `Usage: orgscan version [flags]
-
-Prints the version, the commit the binary was built from and whether the
-tree had uncommitted changes, the commit time, the Go version and the AWS SDK
-module versions.
-
-  -f, --format F        text or json (default text)
-`
 
 // sdkModulePrefixes select the dependencies that `orgscan version` lists:
 // the AWS SDK's modules and the smithy runtime they are built on.
@@ -171,24 +162,44 @@ func reportVersion(b buildInfo) string {
 	return b.Version + "+" + strings.Join(meta, ".")
 }
 
-func versionCommand(env runEnv, args []string) int {
-	format := "text"
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&format, "format", format, "")
-	fs.StringVar(&format, "f", format, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.streams.Out, versionHelp)
-			return exitOK
-		}
-		fmt.Fprintf(env.streams.ErrOut, "orgscan version: %v (see `orgscan version --help`)\n", err)
-		return exitUsage
+// versionFormats are `orgscan version -f`'s formats.
+var versionFormats = enum{"text", "json"}
+
+// versionOptions are the flags of `orgscan version`.
+type versionOptions struct {
+	Format string
+}
+
+// newCmdVersion is `orgscan version`. runF, when not nil, receives the
+// parsed options instead.
+func newCmdVersion(env *runEnv, runF func(*versionOptions) error) *cobra.Command {
+	o := &versionOptions{}
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Long: `Prints the version, the commit the binary was built from and whether the
+tree had uncommitted changes, the commit time, the Go version and the AWS SDK
+module versions.
+`,
+		Args: noArgs("the command takes only -f"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !versionFormats.has(o.Format) {
+				return usagef("unknown format %q: use -f text or -f json", o.Format)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return exited(versionRun(*env, o.Format))
+		},
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.streams.ErrOut, "orgscan version: unexpected argument %q: the command takes only -f\n", fs.Arg(0))
-		return exitUsage
-	}
+	configure(cmd)
+	d := newFlagDefs(cmd)
+	d.stringFlag(&o.Format, "format", "f", "F", "text", versionFormats.String()+" (default text)").oneOf(versionFormats)
+	return cmd
+}
+
+// versionRun prints the build information and returns the exit status.
+func versionRun(env runEnv, format string) int {
 	b := readBuildInfo()
 	switch format {
 	case "text":
@@ -200,9 +211,6 @@ func versionCommand(env runEnv, args []string) int {
 			fmt.Fprintf(env.streams.ErrOut, "orgscan version: writing the version: %v\n", err)
 			return exitFatal
 		}
-	default:
-		fmt.Fprintf(env.streams.ErrOut, "orgscan version: unknown format %q: use -f text or -f json\n", format)
-		return exitUsage
 	}
 	return exitOK
 }

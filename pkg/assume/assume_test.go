@@ -16,15 +16,15 @@ func TestPartitionOf(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.arn, func(t *testing.T) {
-			got, err := PartitionOf(tc.arn)
+			got, err := partitionOf(tc.arn)
 			if err != nil || got != tc.want {
-				t.Fatalf("PartitionOf = %q, %v; want %q", got, err, tc.want)
+				t.Fatalf("partitionOf = %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}
 	for _, bad := range []string{"", "not-an-arn", "arn::iam::1:user/x", "arn:aws:iam"} {
-		if _, err := PartitionOf(bad); !errors.Is(err, ErrBadARN) {
-			t.Errorf("PartitionOf(%q) error = %v, want ErrBadARN", bad, err)
+		if _, err := partitionOf(bad); !errors.Is(err, errBadARN) {
+			t.Errorf("partitionOf(%q) error = %v, want errBadARN", bad, err)
 		}
 	}
 }
@@ -102,9 +102,9 @@ func (e apiErr) ErrorMessage() string          { return e.code }
 func (e apiErr) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
 
 func TestRetryerRetriesThrottlingLongAndOtherFailuresBriefly(t *testing.T) {
-	r, ok := NewRetryer().(*boundedRetryer)
+	r, ok := newRetryer().(*boundedRetryer)
 	if !ok {
-		t.Fatal("NewRetryer must return the bounded retryer")
+		t.Fatal("newRetryer must return the bounded retryer")
 	}
 	throttled := apiErr{"Throttling"}
 	broken := apiErr{"InternalFailure"}

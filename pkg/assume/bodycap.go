@@ -15,9 +15,9 @@ import (
 // otherwise buffers a whole answer, however large, once per account and
 // concurrent call.
 const (
-	// DefaultResponseLimit covers every operation without its own cap:
+	// defaultResponseLimit covers every operation without its own cap:
 	// pages of accounts or OUs, sessions from STS, MFA devices, errors.
-	DefaultResponseLimit int64 = 8 << 20
+	defaultResponseLimit int64 = 8 << 20
 	// summaryResponseLimit: GetAccountSummary holds a few dozen counters.
 	summaryResponseLimit int64 = 1 << 20
 	// credentialReportResponseLimit: the report is a base64 CSV line per
@@ -35,13 +35,13 @@ var responseLimits = map[string]int64{
 	"GetObject":           objectResponseLimit,
 }
 
-// ResponseLimit is the most bytes of an operation's response body that
+// responseLimit is the most bytes of an operation's response body that
 // orgscan reads.
-func ResponseLimit(operation string) int64 {
+func responseLimit(operation string) int64 {
 	if n, ok := responseLimits[operation]; ok {
 		return n
 	}
-	return DefaultResponseLimit
+	return defaultResponseLimit
 }
 
 // ResponseTooLargeError is a response body beyond its operation's cap.
@@ -73,7 +73,7 @@ func (c cappedClient) Do(r *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	op := awsmiddleware.GetOperationName(r.Context())
-	b := &cappedBody{rc: resp.Body, left: ResponseLimit(op), err: &ResponseTooLargeError{Operation: op, Limit: ResponseLimit(op)}}
+	b := &cappedBody{rc: resp.Body, left: responseLimit(op), err: &ResponseTooLargeError{Operation: op, Limit: responseLimit(op)}}
 	if resp.ContentLength > b.left {
 		// Announced too large: refuse before reading any of it.
 		b.left = -1

@@ -20,7 +20,7 @@ func (b bodyOf) Do(r *http.Request) (*http.Response, error) {
 }
 
 func TestCappedBodyReadsUpToTheCapAndRefusesMore(t *testing.T) {
-	limit := ResponseLimit("AnyOperation")
+	limit := responseLimit("AnyOperation")
 	tests := []struct {
 		name    string
 		size    int64

@@ -37,7 +37,7 @@ type ConfigOptions struct {
 	Credentials aws.CredentialsProvider
 }
 
-// DefaultRegion is used when neither the flags nor the environment name one:
+// DefaultRegion is used when neither ConfigOptions nor the environment name one:
 // STS must be called through a regional endpoint (AssumeRoot refuses the
 // global one), and IAM and Organizations are global services anyway.
 const DefaultRegion = "us-east-1"
@@ -53,7 +53,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 	})
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
-		config.WithRetryer(NewRetryer),
+		config.WithRetryer(newRetryer),
 	}
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
@@ -68,7 +68,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
 	}
 	if o.Debug != nil {
-		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{DebugMiddleware(o.Debug)}))
+		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{debugMiddleware(o.Debug)}))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -108,14 +108,14 @@ type IdentityGetter interface {
 }
 
 // Identify asks STS who the caller is. Its errors are the first sign of
-// missing or expired credentials, so they say what to do.
+// missing or expired credentials.
 func Identify(ctx context.Context, api IdentityGetter) (Caller, error) {
 	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Caller{}, fmt.Errorf("identify the caller with sts:GetCallerIdentity: %w%s", err, credentialHint(err))
+		return Caller{}, fmt.Errorf("identify the caller with sts:GetCallerIdentity: %w", err)
 	}
 	c := Caller{ARN: aws.ToString(out.Arn), AccountID: aws.ToString(out.Account), UserID: aws.ToString(out.UserId)}
-	p, err := PartitionOf(c.ARN)
+	p, err := partitionOf(c.ARN)
 	if err != nil {
 		return Caller{}, err
 	}
@@ -123,32 +123,14 @@ func Identify(ctx context.Context, api IdentityGetter) (Caller, error) {
 	return c, nil
 }
 
-// credentialHint turns the SDK's credential failures into the next step.
-func credentialHint(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SSO token"), strings.Contains(msg, "SSO session"):
-		return "; the SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)"
-	case strings.Contains(msg, "failed to refresh cached credentials, no EC2 IMDS role found"),
-		strings.Contains(msg, "no valid credential sources"),
-		strings.Contains(msg, "failed to retrieve credentials"):
-		return "; no AWS credentials were found: set AWS_PROFILE or --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-	case strings.Contains(msg, "ExpiredToken"):
-		return "; the caller's session has expired: refresh your credentials (for SSO, run `aws sso login`)"
-	case strings.Contains(msg, "InvalidClientTokenId"), strings.Contains(msg, "SignatureDoesNotMatch"):
-		return "; the access key is not valid for this endpoint: check the credentials and --endpoint-url"
-	}
-	return ""
-}
+// errBadARN reports an ARN orgscan cannot read.
+var errBadARN = errors.New("not an ARN")
 
-// ErrBadARN reports an ARN orgscan cannot read.
-var ErrBadARN = errors.New("not an ARN")
-
-// PartitionOf reads the partition (aws, aws-cn, aws-us-gov) from an ARN.
-func PartitionOf(arn string) (string, error) {
+// partitionOf reads the partition (aws, aws-cn, aws-us-gov) from an ARN.
+func partitionOf(arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) < 6 || parts[0] != "arn" || parts[1] == "" {
-		return "", fmt.Errorf("caller ARN %q: %w", arn, ErrBadARN)
+		return "", fmt.Errorf("caller ARN %q: %w", arn, errBadARN)
 	}
 	return parts[1], nil
 }
@@ -166,8 +148,8 @@ type Clients struct {
 // account's throttles must not slow the others.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
-		STS:           sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = NewPacedRetryer() }),
+		STS:           sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = newPacedRetryer() }),
 		IAM:           iam.NewFromConfig(cfg),
-		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = NewPacedRetryer() }),
+		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Retryer = newPacedRetryer() }),
 	}
 }

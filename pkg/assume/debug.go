@@ -20,11 +20,11 @@ import (
 // the signature; the security token is a bearer secret on its own.
 var redactedHeaders = []string{"Authorization", "X-Amz-Security-Token", "Cookie", "X-Amz-Server-Side-Encryption-Customer-Key"}
 
-// DebugMiddleware traces every attempt of every AWS request to w: the
+// debugMiddleware traces every attempt of every AWS request to w: the
 // operation, method, URL, headers with secrets redacted, the response status
 // and the time it took. Bodies are never traced: responses of AssumeRole and
 // AssumeRoot carry secret keys and session tokens.
-func DebugMiddleware(w io.Writer) func(*middleware.Stack) error {
+func debugMiddleware(w io.Writer) func(*middleware.Stack) error {
 	t := &tracer{w: w}
 	return func(stack *middleware.Stack) error {
 		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("orgscanDebugTrace", t.handle), middleware.After)

@@ -18,9 +18,9 @@ const (
 	MethodAssumeRoot = "assume-root"
 )
 
-// AuditRootTaskPolicy is the AWS-managed task policy that scopes a root
+// auditRootTaskPolicy is the AWS-managed task policy that scopes a root
 // session to reading the root user's credentials.
-const AuditRootTaskPolicy = "policy/root-task/IAMAuditRootUserCredentials"
+const auditRootTaskPolicy = "policy/root-task/IAMAuditRootUserCredentials"
 
 // MaxRootSessionDuration is AWS's ceiling for sts:AssumeRoot sessions.
 const MaxRootSessionDuration = 900 * time.Second
@@ -84,7 +84,7 @@ func (m *RoleMethod) Name() string { return MethodAssumeRole }
 
 // RoleARN is the role this method assumes in an account.
 func (m *RoleMethod) RoleARN(accountID string) string {
-	return ExpandTemplate(m.o.Template, m.o.Partition, accountID)
+	return expandTemplate(m.o.Template, m.o.Partition, accountID)
 }
 
 // Credentials returns a self-renewing session provider for the account.
@@ -137,7 +137,7 @@ func (m *RootMethod) Name() string { return MethodAssumeRoot }
 
 // TaskPolicyARN is the task policy every root session is scoped by.
 func (m *RootMethod) TaskPolicyARN() string {
-	return fmt.Sprintf("arn:%s:iam::aws:%s", m.o.Partition, AuditRootTaskPolicy)
+	return fmt.Sprintf("arn:%s:iam::aws:%s", m.o.Partition, auditRootTaskPolicy)
 }
 
 // Credentials returns a cached, self-renewing root session provider.
@@ -173,12 +173,12 @@ func toCredentials(c *ststypes.Credentials, source string) (aws.Credentials, err
 	return creds, nil
 }
 
-// ExpandTemplate fills a role ARN template.
-func ExpandTemplate(template, partition, accountID string) string {
+// expandTemplate fills a role ARN template.
+func expandTemplate(template, partition, accountID string) string {
 	return strings.NewReplacer("{partition}", partition, "{account_id}", accountID).Replace(template)
 }
 
-// RoleNameTemplate is the template for a plain --role-name.
+// RoleNameTemplate is the role ARN template for a role without a path.
 func RoleNameTemplate(roleName string) string {
 	return "arn:{partition}:iam::{account_id}:role/" + roleName
 }
@@ -193,7 +193,7 @@ var (
 // ValidateRoleName checks an IAM role name.
 func ValidateRoleName(name string) error {
 	if !roleNamePattern.MatchString(name) {
-		return fmt.Errorf("role name %q is not a valid IAM role name: use 1-64 letters, digits or +=,.@_- (for a role with a path, use --role-arn-template)", name)
+		return fmt.Errorf("role name %q is not a valid IAM role name: use 1-64 letters, digits or +=,.@_- (a role with a path needs a role ARN template)", name)
 	}
 	return nil
 }
@@ -204,7 +204,7 @@ func ValidateRoleTemplate(template string) error {
 	if !strings.Contains(template, "{account_id}") {
 		return fmt.Errorf("role ARN template %q lacks {account_id}: use e.g. arn:{partition}:iam::{account_id}:role/Audit", template)
 	}
-	arn := ExpandTemplate(template, "aws", "123456789012")
+	arn := expandTemplate(template, "aws", "123456789012")
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" || parts[4] != "123456789012" || !strings.HasPrefix(parts[5], "role/") {
 		return fmt.Errorf("role ARN template %q does not expand to arn:PARTITION:iam::ACCOUNT:role/NAME: put {account_id} in the account field", template)

@@ -22,11 +22,11 @@ const (
 	maxBackoff           = 5 * time.Second
 )
 
-// NewRetryer returns a new retryer for each client (config.WithRetryer calls
+// newRetryer returns a new retryer for each client (config.WithRetryer calls
 // it once per client). It has no retry token bucket: the SDK's shared bucket
 // fails hundreds of concurrent callers with "retry quota exceeded" under a
 // throttling storm, turning a slowdown into lost rows.
-func NewRetryer() aws.Retryer {
+func newRetryer() aws.Retryer {
 	std := retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxThrottledAttempts
 		o.RateLimiter = ratelimit.None
@@ -35,12 +35,12 @@ func NewRetryer() aws.Retryer {
 	return &boundedRetryer{RetryerV2: std}
 }
 
-// NewPacedRetryer is NewRetryer for a client whose quota is per calling
+// newPacedRetryer is newRetryer for a client whose quota is per calling
 // account (STS, Organizations): once throttled, its attempts share one
 // paced schedule (see pacer). IAM's quota is per target account, so its
-// client keeps NewRetryer: one account's throttles must not slow the others.
-func NewPacedRetryer() aws.Retryer {
-	r := NewRetryer().(*boundedRetryer)
+// client keeps newRetryer: one account's throttles must not slow the others.
+func newPacedRetryer() aws.Retryer {
+	r := newRetryer().(*boundedRetryer)
 	r.pace = newPacer(time.Now)
 	return r
 }

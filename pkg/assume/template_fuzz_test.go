@@ -21,7 +21,7 @@ func FuzzValidateRoleTemplate(f *testing.F) {
 		if ValidateRoleTemplate(template) != nil {
 			return
 		}
-		arn := ExpandTemplate(template, "aws-cn", "210987654321")
+		arn := expandTemplate(template, "aws-cn", "210987654321")
 		parts := strings.SplitN(arn, ":", 6)
 		if len(parts) != 6 || parts[4] != "210987654321" || !strings.HasPrefix(parts[5], "role/") {
 			t.Fatalf("template %q expands to %q", template, arn)

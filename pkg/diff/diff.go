@@ -305,7 +305,7 @@ func ParseFailOn(s string) (FailOn, error) {
 	case FailOnNewFindings, FailOnAnyChange, FailOnNone:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown --fail-on value %q: use %s, %s or %s", truncate(s, 32), FailOnNewFindings, FailOnAnyChange, FailOnNone)
+	return "", fmt.Errorf("unknown fail-on condition %q: use %s, %s or %s", truncate(s, 32), FailOnNewFindings, FailOnAnyChange, FailOnNone)
 }
 
 func (f FailOn) String() string {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -396,14 +395,6 @@ func TestParseFailOn(t *testing.T) {
 			t.Error("zero FailOn does not behave as new-findings")
 		}
 	})
-}
-
-func TestTheReaderFollowsTheWritersSchemaVersion(t *testing.T) {
-	// When pkg/output moves to a new schema version, this package must be
-	// taught to read it (or to refuse the old one) on purpose.
-	if output.SchemaVersion != ReportSchemaVersion {
-		t.Fatalf("output writes schema_version %q but diff reads %q", output.SchemaVersion, ReportSchemaVersion)
-	}
 }
 
 // BenchmarkReadAndCompare reads two 10,000-account reports (the default

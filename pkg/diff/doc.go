@@ -5,9 +5,10 @@
 // content, never by file name: the first JSON object of a JSON report has a
 // schema_version key, that of an NDJSON report (one account row per line, no
 // scan block) an account_id key. A report whose schema_version is not
-// ReportSchemaVersion is refused with an *UnsupportedSchemaError. Malformed
-// input, an account listed twice, an account id that is not 12 digits or an
-// unknown status is refused with an error naming the line.
+// output.SchemaVersion, the version this orgscan writes, is refused with an
+// *UnsupportedSchemaError. Malformed input, an account listed twice, an
+// account id that is not 12 digits or an unknown status is refused with an
+// error naming the line.
 //
 // Compare matches the accounts of two documents by id. Per account it
 // reports findings that appeared (new-findings), findings that went away

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/orgscan/orgscan/pkg/output"
 )
 
 // FuzzRead feeds arbitrary bytes to Read. It must never panic, and whatever
@@ -28,14 +30,14 @@ func FuzzRead(f *testing.F) {
 					t.Fatalf("Read returned a document with error %v", err)
 				}
 				var se *UnsupportedSchemaError
-				if errors.As(err, &se) && se.Version == ReportSchemaVersion {
+				if errors.As(err, &se) && se.Version == output.SchemaVersion {
 					t.Fatalf("refused the supported version: %v", err)
 				}
 				continue
 			}
 			switch doc.Format {
 			case FormatJSON:
-				if doc.SchemaVersion != ReportSchemaVersion || doc.Scan == nil {
+				if doc.SchemaVersion != output.SchemaVersion || doc.Scan == nil {
 					t.Fatalf("JSON document without version or scan block: %+v", doc)
 				}
 			case FormatNDJSON:

@@ -66,7 +66,7 @@ func acct(id, name, ou string, findings ...string) scan.Row {
 // failed turns r into a row the scan could not read.
 func failed(r scan.Row, code, msg string) scan.Row {
 	r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA = nil, nil, nil, nil
-	r.Findings, r.Summary = nil, nil
+	r.Findings, r.Summary = nil, scan.Summary{}
 	r.Status, r.ErrorCode, r.Error = scan.StatusError, code, msg
 	return r
 }
@@ -74,7 +74,7 @@ func failed(r scan.Row, code, msg string) scan.Row {
 // suspended turns r into a row the scan skipped.
 func suspended(r scan.Row) scan.Row {
 	r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA = nil, nil, nil, nil
-	r.Findings, r.Summary, r.ScannedAt, r.AccessMethod = nil, nil, nil, ""
+	r.Findings, r.Summary, r.ScannedAt, r.AccessMethod = nil, scan.Summary{}, nil, ""
 	r.State, r.Status, r.Error = "SUSPENDED", scan.StatusSkipped, "account is SUSPENDED"
 	return r
 }

@@ -11,12 +11,9 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/orgscan/orgscan/pkg/output"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
-
-// ReportSchemaVersion is the only report schema_version this package reads.
-// A report of any other version is refused rather than guessed at.
-const ReportSchemaVersion = "1"
 
 // Document formats, as detected by Read.
 const (
@@ -53,15 +50,16 @@ type Document struct {
 func FromReport(r *scan.Report) *Document {
 	meta := r.Scan
 	return &Document{
-		SchemaVersion: ReportSchemaVersion,
+		SchemaVersion: output.SchemaVersion,
 		Format:        FormatScan,
 		Scan:          &meta,
 		Rows:          r.Accounts,
 	}
 }
 
-// UnsupportedSchemaError refuses a report whose schema_version this package
-// does not know: its fields may mean something else, so it is never read.
+// UnsupportedSchemaError refuses a report whose schema_version is not the
+// one this orgscan writes (output.SchemaVersion): its fields may mean
+// something else, so it is never read rather than guessed at.
 type UnsupportedSchemaError struct {
 	Version string
 }
@@ -72,7 +70,7 @@ func (e *UnsupportedSchemaError) Error() string {
 		v = v[:64] + "…"
 	}
 	return fmt.Sprintf("unsupported report schema_version %q: this orgscan reads schema_version %q only; compare it with an orgscan release that reads it",
-		v, ReportSchemaVersion)
+		v, output.SchemaVersion)
 }
 
 // TooLargeError reports an input, a line or a value beyond Reader's limits.
@@ -227,7 +225,7 @@ func (o *firstObject) report() (*Document, error) {
 	if o.versionErr != nil {
 		return nil, o.versionErr
 	}
-	if o.version != ReportSchemaVersion {
+	if o.version != output.SchemaVersion {
 		return nil, &UnsupportedSchemaError{Version: o.version}
 	}
 	doc := &Document{SchemaVersion: o.version, Format: FormatJSON}
@@ -329,7 +327,7 @@ func readFirstObject(br *bufio.Reader, line, maxLine int) (*firstObject, error) 
 		case "schema_version":
 			if err := json.Unmarshal(raw, &o.version); err != nil {
 				o.versionErr = fmt.Errorf("line %d: schema_version must be a string such as %q, found %q",
-					lineAt(off), ReportSchemaVersion, truncate(string(raw), 64))
+					lineAt(off), output.SchemaVersion, truncate(string(raw), 64))
 			}
 		case "scan":
 			o.scanRaw = raw
@@ -514,7 +512,7 @@ func parseRow(raw []byte) (scan.Row, error) {
 		}
 		return in.Row, err
 	}
-	if in.SchemaVersion != nil && *in.SchemaVersion != ReportSchemaVersion {
+	if in.SchemaVersion != nil && *in.SchemaVersion != output.SchemaVersion {
 		return in.Row, &UnsupportedSchemaError{Version: *in.SchemaVersion}
 	}
 	row := in.Row

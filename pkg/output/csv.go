@@ -71,8 +71,9 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 	writeCSVRecord(bw, header)
 	rec := make([]string, 0, len(header))
 	for _, r := range sortedRows(rep) {
+		v := newRowView(r, rep.Scan.FinishedAt, viewOptions{})
 		var err error
-		if rec, err = csvRecord(rec[:0], r, c.o.Details); err != nil {
+		if rec, err = csvRecord(rec[:0], &v, c.o.Details); err != nil {
 			return err
 		}
 		for i := range rec {
@@ -118,12 +119,18 @@ func csvField(bw *bufio.Writer, f string) {
 	bw.WriteByte('"')
 }
 
-func csvRecord(rec []string, r *scan.Row, details bool) ([]string, error) {
+// csvRecord is a row's record. The CSV is for programs as much as people:
+// its cells are the row's values as they are (RFC 3339 times, true or
+// false, empty when unknown), made safe by csvCell, which must see them
+// before sanitizing; only the severity, a value derived for display, comes
+// from the view.
+func csvRecord(rec []string, v *rowView, details bool) ([]string, error) {
+	r := v.row
 	rec = append(rec,
 		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State,
 		r.JoinedMethod, csvTime(r.JoinedAt), r.AccessMethod, r.Status,
 		csvBool(r.RootAccessKeys), csvBool(r.RootSigningCertificates), csvBool(r.RootPassword), csvBool(r.RootMFA),
-		strings.Join(r.Findings, ";"), rowSeverity(r), r.ErrorCode, r.Error, csvTime(r.ScannedAt),
+		strings.Join(r.Findings, ";"), v.Severity, r.ErrorCode, r.Error, csvTime(r.ScannedAt),
 	)
 	if !details {
 		return rec, nil

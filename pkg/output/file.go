@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// WriteFileAtomic writes a file so that readers, and a crash at any point,
+// writeFileAtomic writes a file so that readers, and a crash at any point,
 // see either the previous file or the complete new one, never a torn one.
 // write fills a temporary file in the same directory (a rename is atomic
 // only within one file system), which is synced, given mode and renamed
@@ -23,7 +23,7 @@ import (
 // another user may have planted is refused instead (see UnsafeLinkError).
 //
 // Reports hold account emails: callers pass 0600.
-func WriteFileAtomic(path string, mode os.FileMode, write func(io.Writer) error) (err error) {
+func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error) (err error) {
 	target, err := resolve(path)
 	if err != nil {
 		return err
@@ -86,11 +86,12 @@ func syncDir(dir string) {
 
 // CheckWritable verifies, before a scan spends any time on AWS, that path
 // can receive a report: its directory exists and takes new files, and
-// path is not a directory or a device. The error is one line naming the
-// path and the fix.
+// path is not a directory or a device. The error is one line that starts
+// with the path, or says it is empty, and ends with the fix; a caller that
+// took the path from a setting names the setting before it.
 func CheckWritable(path string) error {
 	if path == "" {
-		return errors.New("--out: empty file name; give a file path such as report.json")
+		return errors.New("empty file name; give a file path such as report.json")
 	}
 	target, err := resolve(path)
 	if err != nil {
@@ -99,36 +100,36 @@ func CheckWritable(path string) error {
 	if fi, err := os.Stat(target); err == nil {
 		switch {
 		case fi.IsDir():
-			return fmt.Errorf("--out %s is a directory; give a file name inside it, such as %s", path, filepath.Join(path, "report.json"))
+			return fmt.Errorf("%s is a directory; give a file name inside it, such as %s", path, filepath.Join(path, "report.json"))
 		case !fi.Mode().IsRegular():
-			return fmt.Errorf("--out %s is not a regular file; give a file path (leave --out off to write to stdout)", path)
+			return fmt.Errorf("%s is not a regular file; give the path of a file", path)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--out %s: %v; choose another path", path, err)
+		return fmt.Errorf("%s: %v; choose another path", path, err)
 	}
 	dir := filepath.Dir(target)
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--out %s: directory %s does not exist; create it first or choose another path", path, dir)
+		return fmt.Errorf("%s: directory %s does not exist; create it first or choose another path", path, dir)
 	case err != nil:
-		return fmt.Errorf("--out %s: %v; choose another path", path, err)
+		return fmt.Errorf("%s: %v; choose another path", path, err)
 	case !fi.IsDir():
-		return fmt.Errorf("--out %s: %s is not a directory; choose another path", path, dir)
+		return fmt.Errorf("%s: %s is not a directory; choose another path", path, dir)
 	}
 	// Permission bits do not tell (root ignores them, a file system can be
-	// read-only), so try what WriteFileAtomic will do.
+	// read-only), so try what writeFileAtomic will do.
 	f, err := os.CreateTemp(dir, ".orgscan-check-*")
 	if err != nil {
-		return fmt.Errorf("--out %s: cannot create files in %s; choose a writable directory (%v)", path, dir, err)
+		return fmt.Errorf("%s: cannot create files in %s; choose a writable directory (%v)", path, dir, err)
 	}
 	name := f.Name()
 	closeErr := f.Close()
 	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("--out %s: remove probe file %s: %v", path, name, err)
+		return fmt.Errorf("%s: remove probe file %s: %v", path, name, err)
 	}
 	if closeErr != nil {
-		return fmt.Errorf("--out %s: cannot write in %s; choose a writable directory (%v)", path, dir, closeErr)
+		return fmt.Errorf("%s: cannot write in %s; choose a writable directory (%v)", path, dir, closeErr)
 	}
 	return nil
 }
@@ -227,7 +228,7 @@ func resolve(path string) (string, error) {
 	return done, nil
 }
 
-// WriteFallback keeps a report that could not go where it was meant to (a
+// writeFallback keeps a report that could not go where it was meant to (a
 // failed upload): in dir, or in the system's temporary directory when dir
 // takes no new file. It returns the file's path, absolute where it can.
 //
@@ -235,7 +236,7 @@ func resolve(path string) (string, error) {
 // nobody can plant a link at it in advance in a shared directory. The file
 // is created exclusively and without following a link: a name that exists
 // is never written through.
-func WriteFallback(dir string, started time.Time, ext string, body []byte) (string, error) {
+func writeFallback(dir string, started time.Time, ext string, body []byte) (string, error) {
 	prefix := "orgscan-fallback-" + started.UTC().Format("20060102T150405Z") + "-"
 	path, err := writeNew(dir, prefix, ext, body)
 	if err == nil {

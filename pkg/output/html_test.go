@@ -52,6 +52,14 @@ func demoReport(t testing.TB, details bool) *scan.Report {
 		ManagementAccountID:   fx.Organization.ManagementAccountID,
 		Thresholds:            scan.Thresholds{RecentDays: 90, MaxAgeDays: 365},
 		Now:                   now,
+		// The page shows the command's report, whose rows word their
+		// hint with the flag that acts on it.
+		OnRow: func(r *scan.Row) error {
+			if r.Hint == scan.HintIncludeInactive {
+				r.Error += " (use --include-inactive to try)"
+			}
+			return nil
+		},
 	}
 	if details {
 		sc.Details = scan.NewDetailsReader(iamClient, now)

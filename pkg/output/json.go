@@ -2,12 +2,38 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
+
+// SchemaVersion is the JSON report's "schema_version", the one definition
+// of it: pkg/diff reads only this version, upload metadata carries it, and
+// schema/report.schema.json publishes it (a test holds the two to agree).
+// It changes when a field is renamed or removed, or changes meaning.
+const SchemaVersion = "1"
+
+// document is the JSON report's envelope, the one definition of its keys
+// and their order; schema/report.schema.json publishes it. The writer
+// streams it, one account at a time, but its bytes are exactly those of
+// encoding/json's indented encoding of a document.
+type document struct {
+	SchemaVersion string    `json:"schema_version"`
+	Scan          scan.Meta `json:"scan"`
+	// FindingDefinitions make the report readable on its own: each
+	// finding's severity, controls and remediation as this version
+	// defines them.
+	FindingDefinitions map[string]scan.Definition `json:"finding_definitions"`
+	Accounts           []*scan.Row                `json:"accounts"`
+}
+
+// newDocument is the envelope of rep, its accounts sorted by account id.
+func newDocument(rep *scan.Report) document {
+	return document{SchemaVersion: SchemaVersion, Scan: rep.Scan, FindingDefinitions: scan.Definitions(), Accounts: sortedRows(rep)}
+}
 
 type jsonWriter struct {
 	w io.Writer
@@ -16,26 +42,30 @@ type jsonWriter struct {
 
 func (*jsonWriter) WriteRow(*scan.Row) error { return nil }
 
+// emptyAccounts ends the encoding of a document without accounts.
+const emptyAccounts = "[]\n}"
+
 // Close writes the document one account at a time, so memory stays at one
-// row rather than the whole indented report. The bytes are those of
-// encoding/json's indented encoding of document.
+// row rather than the whole indented report: the envelope is encoded
+// without its accounts, which are spliced in where its empty list was.
 func (j *jsonWriter) Close(rep *scan.Report) error {
 	if err := j.begin(FormatJSON, rep); err != nil {
 		return err
 	}
+	doc := newDocument(rep)
+	rows := doc.Accounts
+	doc.Accounts = []*scan.Row{}
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
+	head, ok := bytes.CutSuffix(head, []byte(emptyAccounts))
+	if !ok {
+		return fmt.Errorf("write json report: the envelope does not end with its accounts")
+	}
 	bw := bufio.NewWriter(j.w)
-	meta, err := json.MarshalIndent(rep.Scan, "  ", "  ")
-	if err != nil {
-		return fmt.Errorf("write json report: scan metadata: %w", err)
-	}
-	// The definitions make the report readable on its own: each finding's
-	// severity, controls and remediation as this version defines them.
-	defs, err := json.MarshalIndent(scan.Definitions(), "  ", "  ")
-	if err != nil {
-		return fmt.Errorf("write json report: finding definitions: %w", err)
-	}
-	fmt.Fprintf(bw, "{\n  \"schema_version\": %q,\n  \"scan\": %s,\n  \"finding_definitions\": %s,\n  \"accounts\": [", SchemaVersion, meta, defs)
-	rows := sortedRows(rep)
+	bw.Write(head)
+	bw.WriteByte('[')
 	for i, r := range rows {
 		b, err := json.MarshalIndent(r, "    ", "  ")
 		if err != nil {

@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/orgscan/orgscan/pkg/scan"
+	"github.com/orgscan/orgscan/schema"
 	"github.com/orgscan/orgscan/schema/schematest"
 )
 
@@ -149,18 +153,51 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 		{"an organization with no accounts", &scan.Report{Scan: goldenReport(false).Scan}},
 	} {
 		t.Run(tc.name+" is written as encoding/json would", func(t *testing.T) {
-			want, err := json.MarshalIndent(struct {
-				SchemaVersion      string                     `json:"schema_version"`
-				Scan               scan.Meta                  `json:"scan"`
-				FindingDefinitions map[string]scan.Definition `json:"finding_definitions"`
-				Accounts           []*scan.Row                `json:"accounts"`
-			}{SchemaVersion, tc.rep.Scan, scan.Definitions(), sortedRows(tc.rep)}, "", "  ")
+			want, err := json.MarshalIndent(newDocument(tc.rep), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := render(t, FormatJSON, tc.rep, Options{})
 			if string(got) != string(want)+"\n" {
 				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// The published schema describes the envelope the writer defines: the
+// same keys and the same schema_version, so that neither can change alone.
+func TestThePublishedSchemaDescribesTheEnvelope(t *testing.T) {
+	raw, err := fs.ReadFile(schema.FS(), schema.ReportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &published); err != nil {
+		t.Fatalf("parse %s: %v", schema.ReportFile, err)
+	}
+	var version struct {
+		Const string `json:"const"`
+	}
+	if err := json.Unmarshal(published.Properties["schema_version"], &version); err != nil {
+		t.Fatalf("parse the schema_version of %s: %v", schema.ReportFile, err)
+	}
+	var written map[string]json.RawMessage
+	if err := json.Unmarshal(render(t, FormatJSON, &scan.Report{}, Options{}), &written); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want []string
+	}{
+		{"the schema_version const is SchemaVersion", []string{version.Const}, []string{SchemaVersion}},
+		{"the schema's properties are the document's keys", slices.Sorted(maps.Keys(published.Properties)), slices.Sorted(maps.Keys(written))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !slices.Equal(tc.got, tc.want) {
+				t.Errorf("%s has %q, the writer %q", schema.ReportFile, tc.got, tc.want)
 			}
 		})
 	}

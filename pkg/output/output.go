@@ -9,6 +9,12 @@
 // (table, CSV, JSON, HTML): they ignore streamed rows and render the report's
 // accounts sorted by account id, so the output is deterministic given the
 // same world and clock.
+//
+// What a row shows (its cells' text, its severity, its problems) is worked
+// out once, in a view that the table, CSV and HTML writers share. Where the
+// bytes go is the business of the sinks (StreamSink, FileSink, S3Sink),
+// which never render; ReportKey is the one layout of uploaded reports'
+// keys, written by S3Sink and read back to find a baseline.
 package output
 
 import (
@@ -22,10 +28,6 @@ import (
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
-
-// SchemaVersion is the JSON document's "schema_version". It changes when a
-// field is renamed or removed, or changes meaning; see schema/.
-const SchemaVersion = "1"
 
 // Format names, as given to --format.
 const (

@@ -10,17 +10,12 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 // ObjectPutter is the S3 call an upload needs.
@@ -28,8 +23,8 @@ type ObjectPutter interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
-// UploadInput describes one report upload.
-type UploadInput struct {
+// uploadInput describes one report upload.
+type uploadInput struct {
 	Bucket, Key string
 	Body        []byte
 	ContentType string
@@ -41,16 +36,16 @@ type UploadInput struct {
 	Metadata            map[string]string
 }
 
-// UploadResult is what S3 confirmed.
-type UploadResult struct {
+// uploadResult is what S3 confirmed.
+type uploadResult struct {
 	VersionID      string
 	ETag           string
 	ChecksumSHA256 string
 }
 
-// Upload puts a report with server-side encryption and a SHA-256 checksum
+// upload puts a report with server-side encryption and a SHA-256 checksum
 // that S3 verifies before it stores the object.
-func Upload(ctx context.Context, api ObjectPutter, in UploadInput) (UploadResult, error) {
+func upload(ctx context.Context, api ObjectPutter, in uploadInput) (uploadResult, error) {
 	sum := sha256.Sum256(in.Body)
 	checksum := base64.StdEncoding.EncodeToString(sum[:])
 	put := &s3.PutObjectInput{
@@ -72,9 +67,9 @@ func Upload(ctx context.Context, api ObjectPutter, in UploadInput) (UploadResult
 	}
 	out, err := api.PutObject(ctx, put)
 	if err != nil {
-		return UploadResult{}, fmt.Errorf("put s3://%s/%s: %w", in.Bucket, in.Key, err)
+		return uploadResult{}, fmt.Errorf("put s3://%s/%s: %w", in.Bucket, in.Key, err)
 	}
-	return UploadResult{
+	return uploadResult{
 		VersionID:      aws.ToString(out.VersionId),
 		ETag:           aws.ToString(out.ETag),
 		ChecksumSHA256: checksum,
@@ -200,32 +195,4 @@ func (c *RegionalS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Inpu
 		return nil, err
 	}
 	return api.ListObjectsV2(ctx, in, optFns...)
-}
-
-// PartitionedKey names a report under a prefix in Hive-style partitions,
-// ready for Athena: <prefix>org=<id>/date=<YYYY-MM-DD>/orgscan-<timestamp><ext>.
-func PartitionedKey(prefix, orgID string, started time.Time, ext string) string {
-	t := started.UTC()
-	return fmt.Sprintf("%sorg=%s/date=%s/orgscan-%s%s", prefix, orgID, t.Format("2006-01-02"), t.Format("20060102T150405Z"), ext)
-}
-
-// ReportMetadata is the object metadata of an uploaded report: enough to
-// tell what an object holds without downloading it.
-func ReportMetadata(rep *scan.Report, schemaVersion string) map[string]string {
-	c := rep.Scan.Counts
-	return map[string]string{
-		"org-id":                 rep.Scan.OrganizationID,
-		"schema-version":         schemaVersion,
-		"orgscan-version":        rep.Scan.Version,
-		"started-at":             rep.Scan.StartedAt.UTC().Format(time.RFC3339),
-		"complete":               strconv.FormatBool(rep.Scan.Complete),
-		"accounts-listed":        strconv.Itoa(c.Listed),
-		"accounts-scanned":       strconv.Itoa(c.Scanned),
-		"accounts-errors":        strconv.Itoa(c.Errors),
-		"accounts-with-findings": strconv.Itoa(c.WithFindings),
-		// Row formats (CSV, NDJSON) carry no scan block: the object's
-		// metadata says why a report is incomplete.
-		"incomplete-reasons": strings.Join(rep.Scan.IncompleteReasons, ","),
-		"ous-not-listed":     strconv.Itoa(c.OUsNotListed),
-	}
 }

@@ -55,11 +55,12 @@ func (t *tableWriter) Close(rep *scan.Report) error {
 	for i, h := range header {
 		widths[i] = len(h)
 	}
+	vo := viewOptions{details: t.o.Details, when: t.when(t.o.Now())}
 	rows := sortedRows(rep)
 	cells := make([][]cell, len(rows))
-	now := t.o.Now()
 	for i, r := range rows {
-		cells[i] = t.rowCells(r, rep, now)
+		v := newRowView(r, rep.Scan.FinishedAt, vo)
+		cells[i] = t.rowCells(&v)
 		for j, c := range cells[i] {
 			widths[j] = max(widths[j], displayWidth(c.text))
 		}
@@ -98,46 +99,39 @@ func writeLine(bw *bufio.Writer, cells []cell, widths []int, color bool) {
 	bw.WriteByte('\n')
 }
 
-func (t *tableWriter) rowCells(r *scan.Row, rep *scan.Report, now time.Time) []cell {
+// rowCells lays out a row's view; the style of each cell is the table's.
+func (t *tableWriter) rowCells(v *rowView) []cell {
 	cs := []cell{
-		{text: orDash(Sanitize(r.AccountID))},
-		{text: orDash(Sanitize(r.AccountName))},
-		{text: orDash(Sanitize(r.OUPath))},
-		{text: orDash(Sanitize(r.State))},
-		{text: orDash(Sanitize(r.AccessMethod))},
-		yesNo(r.RootAccessKeys),
-		yesNo(r.RootSigningCertificates),
-		yesNo(r.RootMFA),
-		yesNo(r.RootPassword),
-		statusCell(r.Status),
+		{text: v.ID},
+		{text: orDash(v.Name)},
+		{text: v.OU},
+		{text: v.State},
+		{text: v.Access},
+		{text: v.Keys.Text},
+		{text: v.Certs.Text},
+		{text: v.MFA.Text},
+		{text: v.Password.Text},
+		{text: v.Status, style: statusStyle(v.StatusKind)},
 	}
 	if t.o.Details {
-		cs = append(cs, t.detailCells(r, rep, now)...)
+		cs = append(cs, cell{text: v.KeyAge.Text}, cell{text: v.KeyLastUsed.TextWhere()}, cell{text: v.PwdLastUsed.Text})
 	}
-	sev := rowSeverity(r)
-	cs = append(cs, cell{text: orDash(sev), style: severityStyle(sev)})
+	cs = append(cs, cell{text: orDash(v.Severity), style: severityStyle(v.Severity)})
 	// A row can carry both, for example findings from the summary and an
 	// error from --details; show both rather than hide either.
 	var last []string
 	style := ""
-	if len(r.Findings) > 0 {
-		last, style = append(last, Sanitize(strings.Join(r.Findings, ","))), sgrRed
+	if len(v.Findings) > 0 {
+		last, style = append(last, strings.Join(v.Findings, ",")), sgrRed
 	}
-	addError := func(code, text string) {
-		msg := Sanitize(code)
-		if e := Sanitize(text); e != "" {
-			msg = strings.TrimPrefix(msg+": "+e, ": ")
+	for _, p := range []*problemView{v.Error, v.DetailsError} {
+		if p == nil {
+			continue
 		}
-		last = append(last, msg)
+		last = append(last, p.Text())
 		if style == "" {
 			style = sgrYellow
 		}
-	}
-	if r.ErrorCode != "" || r.Error != "" {
-		addError(r.ErrorCode, r.Error)
-	}
-	if d := r.DetailsError; d != nil {
-		addError(d.Code, d.Message)
 	}
 	if len(last) == 0 {
 		return append(cs, cell{text: "-"})
@@ -145,102 +139,37 @@ func (t *tableWriter) rowCells(r *scan.Row, rep *scan.Report, now time.Time) []c
 	return append(cs, cell{text: strings.Join(last, "; "), style: style})
 }
 
-// detailCells are KEY AGE (the oldest key, at the details' as-of time so
-// that a piped table is stable), KEY LAST USED (the most recent use of any
-// key) and PWD LAST USED: "?" unknown, "-" no such credential.
-func (t *tableWriter) detailCells(r *scan.Row, rep *scan.Report, now time.Time) []cell {
-	rc := r.RootCredentials
-	if rc == nil {
-		return []cell{{text: "?"}, {text: "?"}, {text: "?"}}
-	}
-	asOf := rc.AsOf
-	if asOf.IsZero() {
-		asOf = rep.Scan.FinishedAt
-	}
-	age, used := cell{text: "-"}, cell{text: "-"}
-	if len(rc.AccessKeys) > 0 {
-		var oldest *time.Time
-		var last *scan.AccessKeyDetail
-		unknownAge := false
-		for i := range rc.AccessKeys {
-			k := &rc.AccessKeys[i]
-			switch {
-			case k.CreatedAt == nil:
-				unknownAge = true
-			case oldest == nil || k.CreatedAt.Before(*oldest):
-				oldest = k.CreatedAt
-			}
-			if k.LastUsedAt != nil && (last == nil || k.LastUsedAt.After(*last.LastUsedAt)) {
-				last = k
-			}
-		}
-		age = cell{text: "?"}
-		if oldest != nil && !unknownAge {
-			age.text = strconv.Itoa(max(0, int(asOf.Sub(*oldest)/(24*time.Hour)))) + "d"
-		}
-		used = cell{text: "never"}
-		if last != nil {
-			used = cell{text: t.when(*last.LastUsedAt, now)}
-			where := strings.Trim(Sanitize(last.LastUsedService)+"/"+Sanitize(last.LastUsedRegion), "/")
-			if where != "" {
-				used.text += " " + where
-			}
-		}
-	}
-	pwd := cell{text: "?"}
-	switch {
-	case rc.Password.Present == nil:
-	case !*rc.Password.Present:
-		pwd.text = "-"
-	case rc.Password.LastUsedAt == nil:
-		pwd.text = "never"
-	default:
-		pwd.text = t.when(*rc.Password.LastUsedAt, now)
-	}
-	return []cell{age, used, pwd}
-}
-
 // when is a relative time on a terminal and a date in a pipe, where the
 // output must not depend on when it was printed.
-func (t *tableWriter) when(at, now time.Time) string {
+func (t *tableWriter) when(now time.Time) func(time.Time) string {
 	if !t.o.Terminal {
-		return at.UTC().Format(time.DateOnly)
+		return dateOnly
 	}
-	d := now.Sub(at)
-	switch {
-	case d < 0:
-		return "in the future"
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m ago"
-	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h ago"
+	return func(at time.Time) string {
+		d := now.Sub(at)
+		switch {
+		case d < 0:
+			return "in the future"
+		case d < time.Minute:
+			return "just now"
+		case d < time.Hour:
+			return strconv.Itoa(int(d/time.Minute)) + "m ago"
+		case d < 48*time.Hour:
+			return strconv.Itoa(int(d/time.Hour)) + "h ago"
+		}
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
 	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
 }
 
-// yesNo shows a flag plainly: whether it is a risk depends on the other
-// flags, and the FINDINGS column, which is highlighted, says so.
-func yesNo(b *bool) cell {
-	switch {
-	case b == nil:
-		return cell{text: "?"}
-	case *b:
-		return cell{text: "yes"}
-	}
-	return cell{text: "no"}
-}
-
-func statusCell(status string) cell {
-	c := cell{text: orDash(Sanitize(status))}
-	switch status {
+// statusStyle dims what was not read and marks errors.
+func statusStyle(kind string) string {
+	switch kind {
 	case scan.StatusError:
-		c.style = sgrYellow
+		return sgrYellow
 	case scan.StatusSkipped, scan.StatusNotScanned:
-		c.style = sgrDim
+		return sgrDim
 	}
-	return c
+	return ""
 }
 
 func writeFooter(bw *bufio.Writer, m *scan.Meta, color bool) {

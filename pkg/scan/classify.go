@@ -43,8 +43,11 @@ func isAccessError(err error) bool {
 	return accessCodes[errorCode(err)]
 }
 
-// classify names why an account could not be scanned, without matching
-// message strings where AWS gives a code.
+// classify names why an account could not be scanned from AWS's error code
+// and the stage that failed, never from the text of AWS's message: AWS
+// answers AccessDenied alike whether the role is missing, does not trust
+// the caller or wants another external id, and only the stage tells that
+// refusal apart from one to read the account once inside.
 func classify(err error, actx context.Context) string {
 	var ae smithy.APIError
 	var de *smithy.DeserializationError
@@ -56,7 +59,7 @@ func classify(err error, actx context.Context) string {
 		return CodeTimeout
 	case errors.Is(err, context.Canceled):
 		return CodeCanceled
-	case errors.As(err, &de), errors.As(err, &xe), errors.As(err, &je), errors.As(err, &me), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrNoRootRow):
+	case errors.As(err, &de), errors.As(err, &xe), errors.As(err, &je), errors.As(err, &me), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, errNoRootRow):
 		return CodeMalformed
 	case errors.As(err, &ae):
 		code := ae.ErrorCode()
@@ -64,7 +67,9 @@ func classify(err error, actx context.Context) string {
 		case code == "RegionDisabledException":
 			return CodeRegionDisabled
 		case accessCodes[code]:
-			if strings.Contains(ae.ErrorMessage(), "sts:AssumeRole ") || strings.HasSuffix(ae.ErrorMessage(), "sts:AssumeRole") {
+			var se *stageErr
+			if errors.As(err, &se) && se.stage == StageAssume && se.method == AccessAssumeRole &&
+				(code == "AccessDenied" || code == "AccessDeniedException") {
 				return CodeRoleNotAssumable
 			}
 			return CodeAccessDenied
@@ -107,17 +112,25 @@ func describe(err error) string {
 	return out
 }
 
-// hint says what to do about a classified failure.
-func hint(code string) string {
+// hintText says, in AWS's terms, what would fix a failure whose fix lies in
+// AWS; hintOf names, as data, the fix that lies in the scan's settings,
+// which the caller words.
+func hintText(code string) string {
 	switch code {
 	case CodeRoleNotAssumable:
 		return " (the role is missing, does not trust the caller, or requires another external id)"
-	case CodeTimeout:
-		return " (raise --account-timeout if the account is just slow)"
-	case CodeThrottled:
-		return " (AWS kept throttling; lower --concurrency)"
 	case CodeRegionDisabled:
 		return " (STS is deactivated in this region for the account: activate it in the account's IAM account settings, or scan from a region where it is active)"
+	}
+	return ""
+}
+
+func hintOf(code string) Hint {
+	switch code {
+	case CodeTimeout:
+		return HintAccountTimeout
+	case CodeThrottled:
+		return HintConcurrency
 	}
 	return ""
 }

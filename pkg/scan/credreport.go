@@ -12,17 +12,17 @@ import (
 // rootAccountUser is the credential report's name for the root user.
 const rootAccountUser = "<root_account>"
 
-// ErrNoRootRow means a credential report has no <root_account> row.
-var ErrNoRootRow = errors.New("credential report has no <root_account> row")
+// errNoRootRow means a credential report has no <root_account> row.
+var errNoRootRow = errors.New("credential report has no <root_account> row")
 
-// ParseCredentialReport reads the root user's row of an IAM credential
+// parseCredentialReport reads the root user's row of an IAM credential
 // report (CSV, documented columns in any order). AWS writes N/A for a
 // credential that does not exist, not_supported for what does not apply to
 // the root user and no_information for what it did not record: all three
 // become unknown (nil), never a zero time or a false. The root user's
 // password_enabled is TRUE or FALSE in today's User Guide and was
 // not_supported before; both are read.
-func ParseCredentialReport(data []byte, generatedAt time.Time) (*RootCredentials, error) {
+func parseCredentialReport(data []byte, generatedAt time.Time) (*RootCredentials, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = false
@@ -40,7 +40,7 @@ func ParseCredentialReport(data []byte, generatedAt time.Time) (*RootCredentials
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return nil, ErrNoRootRow
+			return nil, errNoRootRow
 		}
 		if err != nil {
 			return nil, fmt.Errorf("credential report: %w", err)

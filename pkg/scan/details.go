@@ -18,7 +18,7 @@ const (
 	SourceRootSession      = "root-session"
 )
 
-// DetailsAPI is what --details needs from IAM.
+// DetailsAPI is what reading root credential details needs from IAM.
 type DetailsAPI interface {
 	GenerateCredentialReport(ctx context.Context, in *iam.GenerateCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(ctx context.Context, in *iam.GetCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
@@ -38,22 +38,22 @@ const (
 	reportPollMax   = 4 * time.Second
 )
 
-// Details reads root credential details: from a root session where the
+// details reads root credential details: from a root session where the
 // scan has one (key ids, MFA serials, exact data), else from the account's
 // IAM credential report.
-type Details struct {
+type details struct {
 	api       DetailsAPI
 	now       func() time.Time
 	pollStart time.Duration
 }
 
-// NewDetailsReader returns the --details reader.
-func NewDetailsReader(api DetailsAPI, now func() time.Time) *Details {
-	return &Details{api: api, now: now, pollStart: reportPollStart}
+// NewDetailsReader returns the reader of root credential details (Config.Details).
+func NewDetailsReader(api DetailsAPI, now func() time.Time) DetailsReader {
+	return &details{api: api, now: now, pollStart: reportPollStart}
 }
 
 // RootCredentials implements DetailsReader.
-func (d *Details) RootCredentials(ctx context.Context, accountID, method string, creds aws.CredentialsProvider) (*RootCredentials, error) {
+func (d *details) RootCredentials(ctx context.Context, accountID, method string, creds aws.CredentialsProvider) (*RootCredentials, error) {
 	var opts []func(*iam.Options)
 	if creds != nil {
 		opts = append(opts, func(o *iam.Options) { o.Credentials = creds })
@@ -72,7 +72,7 @@ func (d *Details) RootCredentials(ctx context.Context, accountID, method string,
 	return rc, err
 }
 
-func (d *Details) fromCredentialReport(ctx context.Context, opts []func(*iam.Options)) (*RootCredentials, error) {
+func (d *details) fromCredentialReport(ctx context.Context, opts []func(*iam.Options)) (*RootCredentials, error) {
 	wait := d.pollStart
 	for {
 		gen, err := d.api.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}, opts...)
@@ -89,7 +89,7 @@ func (d *Details) fromCredentialReport(ctx context.Context, opts []func(*iam.Opt
 					// a new one: its real time is the evidence's time.
 					generated = *out.GeneratedTime
 				}
-				return ParseCredentialReport(out.Content, generated)
+				return parseCredentialReport(out.Content, generated)
 			case code == "ReportInProgress", code == "ReportExpired", code == "ReportNotPresent":
 				// Generated meanwhile by someone else, or expired in
 				// between: generate again.
@@ -108,7 +108,7 @@ func (d *Details) fromCredentialReport(ctx context.Context, opts []func(*iam.Opt
 	}
 }
 
-func (d *Details) fromRootSession(ctx context.Context, opts []func(*iam.Options)) (*RootCredentials, error) {
+func (d *details) fromRootSession(ctx context.Context, opts []func(*iam.Options)) (*RootCredentials, error) {
 	rc := &RootCredentials{
 		Source:              SourceRootSession,
 		AsOf:                d.now().UTC(),

@@ -3,6 +3,7 @@ package scan
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -61,7 +62,7 @@ type tree struct {
 // handful of calls in flight hides latency without provoking it.
 const discoveryParallelism = 4
 
-// UnknownOUError reports an --ou or --exclude-ou that the organization does
+// UnknownOUError reports an OU of the Filter that the organization does
 // not have: a usage error, detected before any account is scanned. When
 // some OUs could not be listed (Unlisted), the OU may exist below one of
 // them, and the error is not the user's.
@@ -283,6 +284,85 @@ func (t *tree) selectParents(f Filter, unlisted []string) ([]*ouNode, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out, nil
+}
+
+// discovery is the organization's tree, walked, and the parents a filter
+// selects in it; list then streams their accounts.
+type discovery struct {
+	api     OrganizationsAPI
+	parents []*ouNode
+	fails   *failures
+}
+
+// newDiscovery walks the tree and selects the parents of f's accounts.
+func newDiscovery(ctx context.Context, api OrganizationsAPI, f Filter) (*discovery, error) {
+	fails := &failures{}
+	t, err := walkTree(ctx, api, fails)
+	if err != nil {
+		return nil, discoverError(err)
+	}
+	parents, err := t.selectParents(f, fails.childOUsUnlisted())
+	if err != nil {
+		return nil, discoverError(err)
+	}
+	return &discovery{api: api, parents: parents, fails: fails}, nil
+}
+
+func (d *discovery) list(ctx context.Context, emit func(Account) error) error {
+	return listAccounts(ctx, d.api, d.parents, d.fails, emit)
+}
+
+// discoverError classifies a failure that leaves nothing to scan.
+func discoverError(err error) error {
+	var unknown *UnknownOUError
+	if errors.As(err, &unknown) {
+		code := ErrorCodeInvalidInput
+		if len(unknown.Unlisted) > 0 {
+			// It may exist below an OU that could not be listed.
+			code = CodeNotListed
+		}
+		return &Error{Stage: StageDiscover, Code: code, Hint: HintSelection, Err: err}
+	}
+	var hint Hint
+	switch code := errorCode(err); {
+	case accessCodes[code]:
+		hint = HintOrganizationsAccess
+	case isThrottleCode(code):
+		hint = HintRetryLater
+	}
+	return StageError(StageDiscover, err, hint)
+}
+
+// Discover lists the accounts of the organization that f selects and hands
+// each to emit as its page arrives, once, in no particular order. It is
+// the discovery of Run, for a caller that acts on accounts otherwise than
+// by scanning them. An OU whose listing fails does not stop it: it is
+// returned among the failures, and the accounts below it are missing. It
+// fails (an *Error at StageDiscover) only when the root cannot be listed,
+// f names an OU the organization does not have, or emit fails.
+func Discover(ctx context.Context, api OrganizationsAPI, f Filter, emit func(Account) error) ([]OUFailure, error) {
+	d, err := newDiscovery(ctx, api, f)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var stop error
+	filter := newAccountFilter(f)
+	err = d.list(ctx, func(a Account) error {
+		if !filter(a) {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if stop == nil {
+			stop = emit(a)
+		}
+		return stop
+	})
+	if err != nil {
+		return d.fails.sorted(), StageError(StageDiscover, err, "")
+	}
+	return d.fails.sorted(), nil
 }
 
 // listAccounts streams the accounts of the selected parents to emit as each

@@ -2,14 +2,14 @@ package scan
 
 import "time"
 
-// Thresholds for the findings that --details adds.
+// Thresholds for the findings that root credential details add.
 type Thresholds struct {
 	RecentDays int // a root key used within this many days is in use
 	MaxAgeDays int // a root credential older than this is old
 }
 
-// PartitionGovCloud is the AWS GovCloud (US) partition.
-const PartitionGovCloud = "aws-us-gov"
+// partitionGovCloud is the AWS GovCloud (US) partition.
+const partitionGovCloud = "aws-us-gov"
 
 type findingContext struct {
 	partition        string
@@ -38,7 +38,7 @@ func findings(r *Row, fc findingContext) []string {
 	mfaMatters := hasCredential || !(fc.member && fc.centrallyManaged)
 	// "You cannot enable an MFA device for your AWS GovCloud (US) account
 	// root user": https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/govcloud-iam.html
-	mfaPossible := fc.partition != PartitionGovCloud
+	mfaPossible := fc.partition != partitionGovCloud
 	if r.RootMFA != nil && !*r.RootMFA && mfaMatters && mfaPossible {
 		out = append(out, FindingRootNoMFA)
 	}

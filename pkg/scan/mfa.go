@@ -47,7 +47,7 @@ func virtualFromDevices(rc *RootCredentials) {
 // records those of the root user. A failed listing (the role may lack
 // iam:ListVirtualMFADevices) leaves the type unknown rather than failing
 // the details the credential report gave.
-func (d *Details) addRootVirtualMFA(ctx context.Context, accountID string, rc *RootCredentials, opts []func(*iam.Options)) {
+func (d *details) addRootVirtualMFA(ctx context.Context, accountID string, rc *RootCredentials, opts []func(*iam.Options)) {
 	var found []MFADevice
 	in := &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned}
 	for range virtualMFAPages {

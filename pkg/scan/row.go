@@ -31,20 +31,22 @@ const (
 	// The organization manages root credentials centrally, yet this member
 	// account still has a root password, keys or certificates.
 	FindingCentrallyManaged = "root-credentials-while-centrally-managed"
-	// From --details.
+	// From root credential details.
 	FindingKeyUsedRecently = "root-access-key-used-recently"
 	FindingCredentialOld   = "root-credential-old"
 	FindingRootVirtualMFA  = "root-virtual-mfa"
 )
 
-// Error codes classify why an account could not be scanned.
+// Error codes classify why an account could not be scanned (Row.ErrorCode),
+// an OU could not be listed (OUFailure.ErrorCode), or the pipeline failed
+// (Error.Code).
 const (
 	CodeAccessDenied = "AccessDenied"
 	// AWS answers AccessDenied alike whether the role is missing, does not
 	// trust the caller, or wants another external id.
 	CodeRoleNotAssumable = "RoleNotAssumable"
-	CodeNotFound         = "NotFound" // requested with --accounts, not in the organization
-	// Requested with --accounts and not listed, while some OUs could not be
+	CodeNotFound         = "NotFound" // requested by id, not in the organization
+	// Requested by id and not listed, while some OUs could not be
 	// listed: it may exist below one of them.
 	CodeNotListed      = "NotListed"
 	CodeThrottled      = "Throttled"
@@ -57,6 +59,18 @@ const (
 	CodeMalformed      = "MalformedResponse"
 	CodeCanceled       = "Canceled"
 	CodeUnknown        = "Unknown"
+)
+
+// Codes of the pipeline's failures (Error.Code) that are no account's: a
+// failure that an account could meet too has its row's code.
+const (
+	// The caller's account is not in an organization.
+	ErrorCodeNotInOrganization = "NotInOrganization"
+	// The scan was asked for something that cannot be: an OU the
+	// organization does not have.
+	ErrorCodeInvalidInput = "InvalidInput"
+	// An output refused a row.
+	ErrorCodeWriteFailed = "WriteFailed"
 )
 
 // Row is everything the report says about one account.
@@ -84,11 +98,15 @@ type Row struct {
 
 	// Summary is IAM's full SummaryMap; nil when the account was not read.
 	Summary Summary `json:"summary"`
-	// RootCredentials is filled with --details.
+	// RootCredentials is filled when details are read (Config.Details).
 	RootCredentials *RootCredentials `json:"root_credentials,omitempty"`
 	// DetailsError says why RootCredentials is missing from a row whose
 	// summary was read: the row stays ok, with its flags and findings.
 	DetailsError *DetailsError `json:"details_error,omitempty"`
+
+	// Hint names what in the scan's settings would fix the row's error or
+	// skip; the report does not carry it (the caller words it).
+	Hint Hint `json:"-"`
 }
 
 // DetailsError is a failure to read root credential details.
@@ -143,7 +161,7 @@ func nullable(s string) *string {
 	return &s
 }
 
-// RootCredentials details every root credential (--details).
+// RootCredentials details every root credential.
 type RootCredentials struct {
 	// Source is "credential-report" or "root-session".
 	Source string `json:"source"`
@@ -256,7 +274,11 @@ const (
 // rows. It is the one place that decides completeness.
 func NewReport(meta Meta, res *Result, finishedAt time.Time) *Report {
 	meta.FinishedAt = finishedAt
-	meta.Counts = Count(res.Rows)
+	meta.Counts = res.Counts
+	if len(res.Rows) > 0 || res.Counts.Listed == 0 {
+		// A result put together by hand has rows and no tally.
+		meta.Counts = Count(res.Rows)
+	}
 	meta.OUsNotListed = slices.Clone(res.OUsNotListed)
 	if meta.OUsNotListed == nil {
 		meta.OUsNotListed = []OUFailure{}
@@ -326,26 +348,31 @@ type RootAccessState struct {
 
 // Count tallies rows into Counts.
 func Count(rows []Row) Counts {
-	c := Counts{Listed: len(rows)}
+	var c Counts
 	for i := range rows {
-		switch rows[i].Status {
-		case StatusOK:
-			c.Scanned++
-		case StatusSkipped:
-			c.Skipped++
-		case StatusError:
-			c.Errors++
-		case StatusNotScanned:
-			c.NotScanned++
-		}
-		if rows[i].HasFindings() {
-			c.WithFindings++
-		}
-		if rows[i].DetailsError != nil {
-			c.DetailsErrors++
-		}
+		c.add(&rows[i])
 	}
 	return c
+}
+
+func (c *Counts) add(r *Row) {
+	c.Listed++
+	switch r.Status {
+	case StatusOK:
+		c.Scanned++
+	case StatusSkipped:
+		c.Skipped++
+	case StatusError:
+		c.Errors++
+	case StatusNotScanned:
+		c.NotScanned++
+	}
+	if r.HasFindings() {
+		c.WithFindings++
+	}
+	if r.DetailsError != nil {
+		c.DetailsErrors++
+	}
 }
 
 // MarshalJSON writes what the access method could not see as null.

@@ -1,6 +1,12 @@
 // Package scan discovers the accounts of an organization, gets into each one
 // concurrently and reads its IAM account summary, turning every listed
-// account into exactly one Row.
+// account into exactly one Row, and a scan into a Report that says whether
+// it is complete.
+//
+// It is the engine under pkg/orgscan, which wires it to AWS the way the
+// orgscan command does; use orgscan.Run unless you bring your own clients
+// and access methods. Discover lists the accounts alone. Failures of the
+// pipeline are *Error values: the Stage that failed, a code and a Hint.
 package scan
 
 import (
@@ -31,7 +37,7 @@ type Method interface {
 }
 
 // DetailsReader reads the root user's credential details in an account
-// (--details); method is the access method the credentials came from.
+// (Config.Details); method is the access method the credentials came from.
 type DetailsReader interface {
 	RootCredentials(ctx context.Context, accountID, method string, creds aws.CredentialsProvider) (*RootCredentials, error)
 }
@@ -60,7 +66,7 @@ type Config struct {
 	// cannot be fixed in some partitions.
 	Partition string
 
-	Details    DetailsReader // nil without --details
+	Details    DetailsReader // nil: no root credential details
 	Thresholds Thresholds
 
 	Now func() time.Time
@@ -68,13 +74,20 @@ type Config struct {
 	OnAccount func()
 	// OnRow, when set, sees each row as soon as it is final (NDJSON streams
 	// from here). Calls are serialized. An error from it ends the scan.
+	// It may amend the row (the error's wording) before it is kept.
 	OnRow func(*Row) error
+	// DiscardRows leaves Result.Rows empty: each row lives only until
+	// OnRow returns, for callers whose every output streams. The counts
+	// still add up every row.
+	DiscardRows bool
 }
 
 // Result is what a scan gathered. Rows hold every account discovered, even
-// when Err is set.
+// when Err is set (unless Config.DiscardRows).
 type Result struct {
 	Rows []Row
+	// Counts tally every row, kept or not.
+	Counts Counts
 	// Interrupted is set when the context ended before every account was
 	// scanned; the accounts not reached are rows with StatusNotScanned.
 	Interrupted bool
@@ -86,10 +99,14 @@ type Result struct {
 	Err error
 }
 
-// Run scans the organization. It returns an error without rows only when
-// nothing could be listed (the organization's root), or an *UnknownOUError;
-// an OU whose listing fails is recorded in Result.OUsNotListed, and the
-// rest of the tree is scanned.
+// Run discovers the organization's accounts and scans them, Concurrency at
+// a time, starting as soon as the first page of accounts arrives. It is
+// the engine of the whole pipeline (see pkg/orgscan), for a caller that has
+// its clients and access methods already. It returns an error without rows
+// only when nothing could be listed (the organization's root), or when the
+// selection names an OU the organization does not have; an OU whose
+// listing fails is recorded in Result.OUsNotListed, and the rest of the
+// tree is scanned.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -97,24 +114,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
-	fails := &failures{}
-	t, err := walkTree(ctx, cfg.Orgs, fails)
-	if err != nil {
-		return nil, err
-	}
-	parents, err := t.selectParents(cfg.Filter, fails.childOUsUnlisted())
+	d, err := newDiscovery(ctx, cfg.Orgs, cfg.Filter)
 	if err != nil {
 		return nil, err
 	}
 
-	c := &collector{onRow: cfg.OnRow}
+	c := &collector{onRow: cfg.OnRow, discard: cfg.DiscardRows}
+	if len(cfg.Filter.Accounts) > 0 {
+		c.seen = map[string]bool{}
+	}
 	accounts := make(chan Account, 256)
 	discoveryErr := make(chan error, 1)
 	dctx, stopDiscovery := context.WithCancel(ctx)
 	defer stopDiscovery()
 	go func() {
 		defer close(accounts)
-		discoveryErr <- listAccounts(dctx, cfg.Orgs, parents, fails, newAccountFilter(cfg.Filter, accounts, dctx.Done()))
+		discoveryErr <- d.list(dctx, sendTo(newAccountFilter(cfg.Filter), accounts, dctx.Done()))
 	}()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -137,14 +152,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The group's goroutines never fail: an account's failure is its row.
 	_ = g.Wait()
 
-	res := &Result{Interrupted: ctx.Err() != nil, OUsNotListed: fails.sorted()}
+	res := &Result{Interrupted: ctx.Err() != nil, OUsNotListed: d.fails.sorted()}
 	if err := <-discoveryErr; err != nil && ctx.Err() == nil {
-		res.Err = err
+		res.Err = StageError(StageDiscover, err, "")
 	}
 	if c.err != nil {
-		res.Err = fmt.Errorf("write a row: %w", c.err)
+		res.Err = &Error{Stage: StageWrite, Code: ErrorCodeWriteFailed, Err: fmt.Errorf("write a row: %w", c.err)}
 	}
-	for _, id := range missingAccounts(cfg.Filter.Accounts, c.rows) {
+	for _, id := range c.missing(cfg.Filter.Accounts) {
 		if res.Err != nil || res.Interrupted {
 			break // not found could just mean not reached
 		}
@@ -158,25 +173,35 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.add(Row{AccountID: id, Status: StatusError, ErrorCode: CodeNotFound,
 			Error: "account was requested but is not in the organization (or is outside the OU selection)"})
 	}
-	res.Rows = c.rows
+	res.Rows, res.Counts = c.rows, c.counts
 	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].AccountID < res.Rows[j].AccountID })
 	return res, nil
 }
 
-// newAccountFilter returns the emit function of discovery: it drops
-// accounts the filter excludes and duplicates, and stops when done closes.
-func newAccountFilter(f Filter, out chan<- Account, done <-chan struct{}) func(Account) error {
+// newAccountFilter returns a test that drops accounts the filter excludes
+// and duplicates (an account listed twice, by a retried page).
+func newAccountFilter(f Filter) func(Account) bool {
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	return func(a Account) error {
+	return func(a Account) bool {
 		if len(f.Accounts) > 0 && !slices.Contains(f.Accounts, a.ID) || slices.Contains(f.ExcludeAccounts, a.ID) {
-			return nil
+			return false
 		}
 		mu.Lock()
-		dup := seen[a.ID]
+		defer mu.Unlock()
+		if seen[a.ID] {
+			return false
+		}
 		seen[a.ID] = true
-		mu.Unlock()
-		if dup {
+		return true
+	}
+}
+
+// sendTo returns the emit function that feeds the scan: it keeps what
+// filter keeps, and stops when done closes.
+func sendTo(filter func(Account) bool, out chan<- Account, done <-chan struct{}) func(Account) error {
+	return func(a Account) error {
+		if !filter(a) {
 			return nil
 		}
 		select {
@@ -188,35 +213,32 @@ func newAccountFilter(f Filter, out chan<- Account, done <-chan struct{}) func(A
 	}
 }
 
-func missingAccounts(requested []string, rows []Row) []string {
-	have := make(map[string]bool, len(rows))
-	for i := range rows {
-		have[rows[i].AccountID] = true
-	}
-	var missing []string
-	for _, id := range requested {
-		if !have[id] {
-			missing = append(missing, id)
-			have[id] = true
-		}
-	}
-	return missing
-}
-
-// collector gathers rows from concurrent scans.
+// collector gathers rows from concurrent scans, tallies them, and keeps
+// them unless every output has had them already (discard).
 type collector struct {
-	mu    sync.Mutex
-	rows  []Row
-	onRow func(*Row) error
-	err   error
+	mu      sync.Mutex
+	rows    []Row
+	counts  Counts
+	seen    map[string]bool // account ids, when some were requested by id
+	discard bool
+	onRow   func(*Row) error
+	err     error
 }
 
 func (c *collector) add(r Row) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rows = append(c.rows, r)
+	c.counts.add(&r)
+	if c.seen != nil {
+		c.seen[r.AccountID] = true
+	}
+	row := &r
+	if !c.discard {
+		c.rows = append(c.rows, r)
+		row = &c.rows[len(c.rows)-1]
+	}
 	if c.onRow != nil && c.err == nil {
-		c.err = c.onRow(&c.rows[len(c.rows)-1])
+		c.err = c.onRow(row)
 	}
 }
 
@@ -224,6 +246,18 @@ func (c *collector) failed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err != nil
+}
+
+// missing returns the requested accounts that no row holds.
+func (c *collector) missing(requested []string) []string {
+	var missing []string
+	for _, id := range requested {
+		if !c.seen[id] {
+			missing = append(missing, id)
+			c.seen[id] = true
+		}
+	}
+	return missing
 }
 
 type scanner struct {
@@ -254,7 +288,8 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 	row := baseRow(a)
 	if a.State != "ACTIVE" && !s.cfg.IncludeInactive {
 		row.Status = StatusSkipped
-		row.Error = fmt.Sprintf("account state is %s; inactive accounts are not entered (use --include-inactive to try)", a.State)
+		row.Error = fmt.Sprintf("account state is %s; inactive accounts are not entered", a.State)
+		row.Hint = HintIncludeInactive
 		return row
 	}
 	actx := ctx
@@ -288,11 +323,12 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 		return row
 	}
 	row.Status = StatusError
-	row.Summary = nil
+	row.Summary = Summary{}
 	row.RootAccessKeys, row.RootSigningCertificates, row.RootPassword, row.RootMFA = nil, nil, nil, nil
 	row.RootCredentials = nil
 	row.ErrorCode = classify(failures[len(failures)-1], actx)
-	row.Error = joinFailures(failures, len(attempts) > 1) + hint(row.ErrorCode)
+	row.Error = joinFailures(failures, len(attempts) > 1) + hintText(row.ErrorCode)
+	row.Hint = hintOf(row.ErrorCode)
 	return row
 }
 
@@ -319,12 +355,12 @@ func (s *scanner) read(ctx context.Context, row *Row, at attempt) error {
 		// Retrieving first keeps "could not get in" apart from "got in,
 		// but could not read".
 		if _, err := at.creds.Retrieve(ctx); err != nil {
-			return err
+			return &stageErr{stage: StageAssume, method: at.name, err: err}
 		}
 	}
 	out, err := s.getSummary(ctx, at.creds)
 	if err != nil {
-		return fmt.Errorf("read the account summary: %w", err)
+		return &stageErr{stage: StageRead, method: at.name, err: fmt.Errorf("read the account summary: %w", err)}
 	}
 	fillSummary(row, out.SummaryMap)
 	if s.cfg.Details != nil {

@@ -2,7 +2,9 @@ package scan
 
 import (
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -40,8 +42,8 @@ func TestSummaryMarshalsAsTheMapWould(t *testing.T) {
 				t.Fatalf("case %d: Get(%q) after a round trip = %d, %v; want %d", i, k, g, ok, v)
 			}
 		}
-		if len(back) != len(m) {
-			t.Fatalf("case %d: %d entries after a round trip, want %d", i, len(back), len(m))
+		if back.Len() != len(m) {
+			t.Fatalf("case %d: %d entries after a round trip, want %d", i, back.Len(), len(m))
 		}
 	}
 }
@@ -53,14 +55,38 @@ func TestSummaryNilAndMissing(t *testing.T) {
 	}{none}); string(b) != `{"summary":null}` {
 		t.Errorf("nil Summary marshals as %s, want null", b)
 	}
-	var back Summary = Summary{{"x", 1}}
-	if err := json.Unmarshal([]byte(" null "), &back); err != nil || back != nil {
-		t.Errorf("null unmarshals to %v, %v; want nil", back, err)
+	back := NewSummary(map[string]int32{"x": 1})
+	if err := json.Unmarshal([]byte(" null "), &back); err != nil || !back.IsZero() {
+		t.Errorf("null unmarshals to %v, %v; want the zero Summary", back, err)
+	}
+	if err := json.Unmarshal([]byte("{}"), &back); err != nil || back.IsZero() || back.Len() != 0 {
+		t.Errorf("{} unmarshals to %v, %v; want an empty summary, not none", back, err)
 	}
 	if v, ok := NewSummary(map[string]int32{"Users": 3}).Get("Groups"); ok || v != 0 {
 		t.Errorf("Get of a key IAM did not report = %d, %v; want 0, false", v, ok)
 	}
-	if NewSummary(nil) != nil {
+	if !NewSummary(nil).IsZero() {
 		t.Error("NewSummary(nil) is not nil: an unread account would show an empty summary instead of null")
+	}
+}
+
+// TestSummaryKeysOfAnyLength: keys are stored with their length, so a key
+// longer than one length byte, or one holding any byte, comes back whole.
+func TestSummaryKeysOfAnyLength(t *testing.T) {
+	long := strings.Repeat("k", 300)
+	m := map[string]int32{long: 1, "": 2, "\x00\xff,": 3, "Users": 4}
+	s := NewSummary(m)
+	got := map[string]int32{}
+	for k, v := range s.All() {
+		got[k] = v
+	}
+	if !maps.Equal(got, m) || s.Len() != len(m) {
+		t.Errorf("All = %q, want %q", got, m)
+	}
+	if v, ok := s.Get(long); !ok || v != 1 {
+		t.Errorf("Get(long key) = %d, %v", v, ok)
+	}
+	if other := NewSummary(map[string]int32{long: 9, "": 8, "\x00\xff,": 7, "Users": 6}); other.keys != s.keys {
+		t.Error("two summaries with the same keys do not share them")
 	}
 }

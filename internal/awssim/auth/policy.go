@@ -1,27 +1,38 @@
-package awssim
+package auth
 
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgscan/orgscan/internal/awssim/wire"
 )
 
-// explicitDeny answers a request that one of the caller's Deny statements
+// ExplicitDeny answers a request that one of the caller's Deny statements
 // matches, worded as AWS words an explicit deny in an identity-based policy
 // (IAM User Guide, "Troubleshoot access denied error messages":
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
 // Organizations sends it as AccessDeniedException, the only access error
 // its service model lists for the read operations (botocore
 // organizations/2016-11-28/service-2.json).
-func explicitDeny(c *call, action, resource string) error {
-	for _, d := range c.caller.Deny {
-		// Action names are case-insensitive in policies; resource ARNs are not.
-		if matchesAny(d.Actions, action, true) && matchesAny(d.Resources, resource, false) {
-			return errorf(http.StatusBadRequest, "AccessDeniedException",
-				"User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy",
-				c.caller.ARN, action, resource)
-		}
+func ExplicitDeny(caller *Principal, action, resource string) error {
+	if Denied(caller, action, resource) {
+		return wire.Errorf(http.StatusBadRequest, "AccessDeniedException",
+			"User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy",
+			caller.ARN, action, resource)
 	}
 	return nil
+}
+
+// Denied tells whether one of the caller's Deny statements matches the
+// action on the resource.
+func Denied(caller *Principal, action, resource string) bool {
+	for _, d := range caller.Deny {
+		// Action names are case-insensitive in policies; resource ARNs are not.
+		if matchesAny(d.Actions, action, true) && matchesAny(d.Resources, resource, false) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchesAny(patterns []string, s string, fold bool) bool {

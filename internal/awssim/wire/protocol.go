@@ -1,4 +1,8 @@
-package awssim
+// Package wire renders answers in the wire protocols of the simulated
+// services: JSON 1.1 (Organizations), the query protocol's XML (STS, IAM)
+// and REST-XML errors (S3). An APIError is an AWS error that each protocol
+// renders in its own shape.
+package wire
 
 import (
 	"bytes"
@@ -17,15 +21,15 @@ var queryNamespace = map[string]string{
 	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
 }
 
-// writeResult renders a successful operation in its service's protocol:
+// WriteResult renders a successful operation in its service's protocol:
 // JSON 1.1 for Organizations, an <OpResponse><OpResult> document for the
 // query services.
-func writeResult(w http.ResponseWriter, service, opName, reqID string, result any) {
+func WriteResult(w http.ResponseWriter, service, opName, reqID string, result any) {
 	switch service {
 	case "organizations":
 		body, err := json.Marshal(result)
 		if err != nil {
-			writeError(w, service, reqID, &apiError{Status: 500, Code: "ServiceException", Message: err.Error(), Receiver: true})
+			WriteError(w, service, reqID, &APIError{Status: 500, Code: "ServiceException", Message: err.Error(), Receiver: true})
 			return
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -37,7 +41,7 @@ func writeResult(w http.ResponseWriter, service, opName, reqID string, result an
 		if result != nil {
 			enc := xml.NewEncoder(&buf)
 			if err := enc.Encode(result); err != nil {
-				writeError(w, service, reqID, &apiError{Status: 500, Code: "ServiceFailure", Message: err.Error(), Receiver: true})
+				WriteError(w, service, reqID, &APIError{Status: 500, Code: "ServiceFailure", Message: err.Error(), Receiver: true})
 				return
 			}
 		}
@@ -48,9 +52,9 @@ func writeResult(w http.ResponseWriter, service, opName, reqID string, result an
 	}
 }
 
-// writeError renders an error in the shape the service's protocol uses, so
+// WriteError renders an error in the shape the service's protocol uses, so
 // that the SDK and the CLI parse the code and message as they would AWS's.
-func writeError(w http.ResponseWriter, service, reqID string, e *apiError) {
+func WriteError(w http.ResponseWriter, service, reqID string, e *APIError) {
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -76,7 +80,7 @@ func writeError(w http.ResponseWriter, service, reqID string, e *apiError) {
 		buf.WriteString("</Code><Message>")
 		xml.EscapeText(&buf, []byte(e.Message))
 		buf.WriteString("</Message>")
-		for _, k := range sortedKeys(e.Extra) {
+		for _, k := range SortedKeys(e.Extra) {
 			fmt.Fprintf(&buf, "<%s>", k)
 			xml.EscapeText(&buf, []byte(e.Extra[k]))
 			fmt.Fprintf(&buf, "</%s>", k)
@@ -102,17 +106,25 @@ func writeError(w http.ResponseWriter, service, reqID string, e *apiError) {
 	_, _ = w.Write(body)
 }
 
-func sortedKeys(m map[string]string) []string {
+// SortedKeys are a map's keys in order, for stable answers.
+func SortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// decodeJSON reads a JSON 1.1 request body into v.
-func (c *call) decodeJSON(v any) error {
-	if len(bytes.TrimSpace(c.body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(c.body, v); err != nil {
-		return errorf(http.StatusBadRequest, "SerializationException", "could not parse request body: %v", err)
-	}
-	return nil
+// APIError is an AWS error; each protocol renders it in its own shape.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+	// Sender is false for server faults (Type Receiver in query errors).
+	Receiver bool
+	// Extra XML elements for S3 errors (BucketName, Key).
+	Extra map[string]string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf is an APIError with a formatted message.
+func Errorf(status int, code, format string, args ...any) *APIError {
+	return &APIError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }

@@ -1,4 +1,7 @@
-package awssim
+// Package organizations simulates AWS Organizations' read operations over
+// JSON 1.1: who may call them, their paging, and the shapes of their answers
+// and errors.
+package organizations
 
 import (
 	"encoding/base64"
@@ -9,14 +12,33 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
+	"github.com/orgscan/orgscan/internal/awssim/world"
 )
 
 // Organizations speaks JSON 1.1 with the target prefix
 // AWSOrganizationsV20161128. Field names below are those of the service
 // model (botocore's organizations/2016-11-28/service-2.json).
 
-func (s *Server) organizationsOps() map[string]op {
-	return map[string]op{
+// Service answers Organizations for one organization, which never changes,
+// so its operations take no lock.
+type Service struct {
+	world org
+}
+
+// org is the organization with the views Organizations answers with.
+type org struct{ *world.World }
+
+// New serves the organization w.
+func New(w *world.World) *Service { return &Service{world: org{w}} }
+
+// Ops are the simulated operations by name.
+func (s *Service) Ops() map[string]op.Func {
+	return map[string]op.Func{
 		"DescribeOrganization":             s.describeOrganization,
 		"ListRoots":                        s.listRoots,
 		"ListOrganizationalUnitsForParent": s.listOrganizationalUnitsForParent,
@@ -116,22 +138,22 @@ func legacyStatus(state string) string {
 	return state
 }
 
-func (w *world) orgARN(kind, id string) string {
+func (w org) orgARN(kind, id string) string {
 	if kind == "organization" {
-		return fmt.Sprintf("arn:aws:organizations::%s:organization/%s", w.org.ManagementAccountID, w.org.ID)
+		return fmt.Sprintf("arn:aws:organizations::%s:organization/%s", w.Org.ManagementAccountID, w.Org.ID)
 	}
-	return fmt.Sprintf("arn:aws:organizations::%s:%s/%s/%s", w.org.ManagementAccountID, kind, w.org.ID, id)
+	return fmt.Sprintf("arn:aws:organizations::%s:%s/%s/%s", w.Org.ManagementAccountID, kind, w.Org.ID, id)
 }
 
 // parentARN is the ARN of the root or of an OU.
-func (w *world) parentARN(id string) string {
-	if id == w.org.RootID {
+func (w org) parentARN(id string) string {
+	if id == w.Org.RootID {
 		return w.orgARN("root", id)
 	}
 	return w.orgARN("ou", id)
 }
 
-func (w *world) accountView(a *Account) orgAccount {
+func (w org) accountView(a *fixture.Account) orgAccount {
 	v := orgAccount{
 		ID:              a.ID,
 		Arn:             w.orgARN("account", a.ID),
@@ -150,28 +172,28 @@ func (w *world) accountView(a *Account) orgAccount {
 
 // ouPath is the OU's path in the organization, o-id/r-id/ou-a/ou-b/, as
 // the OrganizationalUnit.Path field has it.
-func (w *world) ouPath(id string) string {
+func (w org) ouPath(id string) string {
 	var chain []string
-	for cur := id; cur != w.org.RootID; {
-		ou, ok := w.ous[cur]
-		if !ok || len(chain) > len(w.ous) {
+	for cur := id; cur != w.Org.RootID; {
+		ou, ok := w.OUs[cur]
+		if !ok || len(chain) > len(w.OUs) {
 			break
 		}
 		chain = append(chain, cur)
 		cur = ou.Parent
 	}
 	slices.Reverse(chain)
-	return w.org.ID + "/" + w.org.RootID + "/" + strings.Join(chain, "/") + "/"
+	return w.Org.ID + "/" + w.Org.RootID + "/" + strings.Join(chain, "/") + "/"
 }
 
-func (w *world) ouView(ou *OU) orgOU {
+func (w org) ouView(ou *fixture.OU) orgOU {
 	return orgOU{ID: ou.ID, Arn: w.orgARN("ou", ou.ID), Name: ou.Name, Path: w.ouPath(ou.ID)}
 }
 
 // invalidInput is Organizations' InvalidInputException, which carries a
 // Reason beside the message.
-func invalidInput(reason, format string, args ...any) *apiError {
-	e := errorf(http.StatusBadRequest, "InvalidInputException", format, args...)
+func invalidInput(reason, format string, args ...any) *wire.APIError {
+	e := wire.Errorf(http.StatusBadRequest, "InvalidInputException", format, args...)
 	e.Extra = map[string]string{"Reason": reason}
 	return e
 }
@@ -181,38 +203,20 @@ func invalidInput(reason, format string, args ...any) *apiError {
 // delegated administrators, except for DescribeOrganization, which AWS
 // allows from any member account. Root sessions from sts:AssumeRoot are
 // scoped by their task policy, which grants no Organizations action.
-func (s *Server) authorizeOrganizations(c *call, anyMember bool) error {
+func (s *Service) authorizeOrganizations(c *op.Call, anyMember bool) error {
 	w := s.world
-	if !w.inOrganization(c.caller.AccountID) {
-		return errorf(http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+	if !w.InOrganization(c.Caller.AccountID) {
+		return wire.Errorf(http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
 	}
-	if c.caller.Kind == kindRootSession {
-		return errorf(http.StatusBadRequest, "AccessDeniedException",
+	if c.Caller.Kind == auth.RootSession {
+		return wire.Errorf(http.StatusBadRequest, "AccessDeniedException",
 			"User: %s is not authorized to perform: organizations:%s because no session policy allows the organizations:%s action",
-			c.caller.ARN, c.op, c.op)
+			c.Caller.ARN, c.Op, c.Op)
 	}
-	if !anyMember && !w.isOrgAdministrator(c.caller.AccountID) {
-		return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+	if !anyMember && !w.IsOrgAdministrator(c.Caller.AccountID) {
+		return wire.Errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
 	}
-	return explicitDeny(c, "organizations:"+c.op, "*")
-}
-
-// isOrgAdministrator tells whether an account is the management account or
-// a delegated administrator of any service: registering a delegated
-// administrator for a service also grants it Organizations' read-only
-// actions (Organizations User Guide, "Delegated administrator for AWS
-// services that work with Organizations"; RegisterDelegatedAdministrator:
-// "It grants read-only access to Organizations service data").
-func (w *world) isOrgAdministrator(accountID string) bool {
-	return accountID == w.org.ManagementAccountID || w.orgReaders[accountID]
-}
-
-// isIAMAdministrator tells whether an account may use centralized root
-// access: only the management account and IAM's delegated administrator
-// (AssumeRoot and ListOrganizationsFeatures in the STS and IAM API
-// references: "a delegated administrator account for IAM").
-func (w *world) isIAMAdministrator(accountID string) bool {
-	return accountID == w.org.ManagementAccountID || w.iamAdmins[accountID]
+	return auth.ExplicitDeny(c.Caller, "organizations:"+c.Op, "*")
 }
 
 // pageRequest is the paging part of every List request.
@@ -300,44 +304,33 @@ func requireID(name, value string, ok func(string) bool) error {
 	return nil
 }
 
-func isParentID(id string) bool { return rootIDPattern.MatchString(id) || ouIDPattern.MatchString(id) }
+func isParentID(id string) bool { return fixture.IsRootID(id) || fixture.IsOUID(id) }
 func isChildID(id string) bool {
-	return accountIDPattern.MatchString(id) || ouIDPattern.MatchString(id)
+	return fixture.IsAccountID(id) || fixture.IsOUID(id)
 }
 func isTaggableID(id string) bool {
-	return rootIDPattern.MatchString(id) || accountIDPattern.MatchString(id) || ouIDPattern.MatchString(id)
-}
-
-// hasParent tells whether id names the root or an OU of the organization.
-func (w *world) hasParent(id string) bool {
-	if id == w.org.RootID {
-		return true
-	}
-	_, ok := w.ous[id]
-	return ok
+	return fixture.IsRootID(id) || fixture.IsAccountID(id) || fixture.IsOUID(id)
 }
 
 // featureSet is the organization's FeatureSet as DescribeOrganization
 // reports it.
-func (w *world) featureSet() string {
-	if w.org.FeatureSet == "" {
-		return FeatureSetAll
+func (w org) featureSet() string {
+	if w.Org.FeatureSet == "" {
+		return fixture.FeatureSetAll
 	}
-	return w.org.FeatureSet
+	return w.Org.FeatureSet
 }
 
-func (s *Server) describeOrganization(c *call) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (s *Service) describeOrganization(c *op.Call) (any, error) {
 	if err := s.authorizeOrganizations(c, true); err != nil {
 		return nil, err
 	}
 	w := s.world
-	mgmt := w.accounts[w.org.ManagementAccountID]
+	mgmt := w.Accounts[w.Org.ManagementAccountID]
 	return struct {
 		Organization orgOrganization `json:"Organization"`
 	}{orgOrganization{
-		ID:                   w.org.ID,
+		ID:                   w.Org.ID,
 		Arn:                  w.orgARN("organization", ""),
 		FeatureSet:           w.featureSet(),
 		MasterAccountArn:     w.orgARN("account", mgmt.ID),
@@ -347,16 +340,14 @@ func (s *Server) describeOrganization(c *call) (any, error) {
 	}}, nil
 }
 
-func (s *Server) listRoots(c *call) (any, error) {
+func (s *Service) listRoots(c *op.Call) (any, error) {
 	var req pageRequest
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	w := s.world
-	roots := []orgRoot{{ID: w.org.RootID, Arn: w.orgARN("root", w.org.RootID), Name: "Root", PolicyTypes: enabledPolicyTypes}}
-	start, end, next, err := paginate(req, c.op, "", len(roots))
+	roots := []orgRoot{{ID: w.Org.RootID, Arn: w.orgARN("root", w.Org.RootID), Name: "Root", PolicyTypes: enabledPolicyTypes}}
+	start, end, next, err := paginate(req, c.Op, "", len(roots))
 	if err != nil {
 		return nil, err
 	}
@@ -372,9 +363,9 @@ type parentPageRequest struct {
 }
 
 // readRequest decodes a read operation's request and checks that the
-// caller may read the organization. The caller holds s.mu for reading.
-func (s *Server) readRequest(c *call, req any) error {
-	if err := c.decodeJSON(req); err != nil {
+// caller may read the organization.
+func (s *Service) readRequest(c *op.Call, req any) error {
+	if err := c.DecodeJSON(req); err != nil {
 		return err
 	}
 	return s.authorizeOrganizations(c, false)
@@ -382,8 +373,8 @@ func (s *Server) readRequest(c *call, req any) error {
 
 // childPage answers the common part of the ...ForParent operations: it
 // decodes and authorizes the request and cuts one page of the parent's
-// children. The caller holds s.mu for reading.
-func (s *Server) childPage(c *call, children map[string][]string) ([]string, *string, error) {
+// children.
+func (s *Service) childPage(c *op.Call, children map[string][]string) ([]string, *string, error) {
 	var req parentPageRequest
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, nil, err
@@ -391,33 +382,31 @@ func (s *Server) childPage(c *call, children map[string][]string) ([]string, *st
 	if err := requireID("ParentId", req.ParentID, isParentID); err != nil {
 		return nil, nil, err
 	}
-	if !s.world.hasParent(req.ParentID) {
-		return nil, nil, errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+	if !s.world.HasParent(req.ParentID) {
+		return nil, nil, wire.Errorf(http.StatusBadRequest, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
 	}
 	// The ...ForParent operations authorize on the parent's ARN, so a policy
 	// can allow some OUs and not others (Service Authorization Reference,
 	// AWS Organizations: resource types root and organizationalunit).
-	if err := explicitDeny(c, "organizations:"+c.op, s.world.parentARN(req.ParentID)); err != nil {
+	if err := auth.ExplicitDeny(c.Caller, "organizations:"+c.Op, s.world.parentARN(req.ParentID)); err != nil {
 		return nil, nil, err
 	}
 	ids := children[req.ParentID]
-	start, end, next, err := paginate(req.pageRequest, c.op, req.ParentID, len(ids))
+	start, end, next, err := paginate(req.pageRequest, c.Op, req.ParentID, len(ids))
 	if err != nil {
 		return nil, nil, err
 	}
 	return ids[start:end], next, nil
 }
 
-func (s *Server) listOrganizationalUnitsForParent(c *call) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ids, next, err := s.childPage(c, s.world.childOUs)
+func (s *Service) listOrganizationalUnitsForParent(c *op.Call) (any, error) {
+	ids, next, err := s.childPage(c, s.world.ChildOUs)
 	if err != nil {
 		return nil, err
 	}
 	ous := make([]orgOU, 0, len(ids))
 	for _, id := range ids {
-		ous = append(ous, s.world.ouView(s.world.ous[id]))
+		ous = append(ous, s.world.ouView(s.world.OUs[id]))
 	}
 	return struct {
 		OrganizationalUnits []orgOU `json:"OrganizationalUnits"`
@@ -430,67 +419,59 @@ type accountsPage struct {
 	NextToken *string      `json:"NextToken,omitempty"`
 }
 
-func (w *world) accountsPage(ids []string, start, end int, next *string) accountsPage {
+func (w org) accountsPage(ids []string, start, end int, next *string) accountsPage {
 	out := accountsPage{Accounts: make([]orgAccount, 0, end-start), NextToken: next}
 	for _, id := range ids[start:end] {
-		out.Accounts = append(out.Accounts, w.accountView(w.accounts[id]))
+		out.Accounts = append(out.Accounts, w.accountView(w.Accounts[id]))
 	}
 	return out
 }
 
-func (s *Server) listAccountsForParent(c *call) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ids, next, err := s.childPage(c, s.world.childAccts)
+func (s *Service) listAccountsForParent(c *op.Call) (any, error) {
+	ids, next, err := s.childPage(c, s.world.ChildAccts)
 	if err != nil {
 		return nil, err
 	}
 	return s.world.accountsPage(ids, 0, len(ids), next), nil
 }
 
-func (s *Server) listAccounts(c *call) (any, error) {
+func (s *Service) listAccounts(c *op.Call) (any, error) {
 	var req pageRequest
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
 	w := s.world
-	start, end, next, err := paginate(req, c.op, "", len(w.order))
+	start, end, next, err := paginate(req, c.Op, "", len(w.Order))
 	if err != nil {
 		return nil, err
 	}
-	return w.accountsPage(w.order, start, end, next), nil
+	return w.accountsPage(w.Order, start, end, next), nil
 }
 
-func (s *Server) describeAccount(c *call) (any, error) {
+func (s *Service) describeAccount(c *op.Call) (any, error) {
 	var req struct {
 		AccountID string `json:"AccountId"`
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
-	if err := requireID("AccountId", req.AccountID, accountIDPattern.MatchString); err != nil {
+	if err := requireID("AccountId", req.AccountID, fixture.IsAccountID); err != nil {
 		return nil, err
 	}
-	a, ok := s.world.accounts[req.AccountID]
+	a, ok := s.world.Accounts[req.AccountID]
 	if !ok {
-		return nil, errorf(http.StatusBadRequest, "AccountNotFoundException", "You specified an account that doesn't exist.")
+		return nil, wire.Errorf(http.StatusBadRequest, "AccountNotFoundException", "You specified an account that doesn't exist.")
 	}
 	return struct {
 		Account orgAccount `json:"Account"`
 	}{s.world.accountView(a)}, nil
 }
 
-func (s *Server) listParents(c *call) (any, error) {
+func (s *Service) listParents(c *op.Call) (any, error) {
 	var req struct {
 		ChildID string `json:"ChildId"`
 		pageRequest
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
@@ -499,19 +480,19 @@ func (s *Server) listParents(c *call) (any, error) {
 	}
 	w := s.world
 	var parent string
-	if a, ok := w.accounts[req.ChildID]; ok {
+	if a, ok := w.Accounts[req.ChildID]; ok {
 		parent = a.Parent
-	} else if ou, ok := w.ous[req.ChildID]; ok {
+	} else if ou, ok := w.OUs[req.ChildID]; ok {
 		parent = ou.Parent
 	} else {
-		return nil, errorf(http.StatusBadRequest, "ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
+		return nil, wire.Errorf(http.StatusBadRequest, "ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
 	}
 	typ := "ORGANIZATIONAL_UNIT"
-	if parent == w.org.RootID {
+	if parent == w.Org.RootID {
 		typ = "ROOT"
 	}
 	parents := []orgParent{{ID: parent, Type: typ}}
-	start, end, next, err := paginate(req.pageRequest, c.op, req.ChildID, len(parents))
+	start, end, next, err := paginate(req.pageRequest, c.Op, req.ChildID, len(parents))
 	if err != nil {
 		return nil, err
 	}
@@ -521,13 +502,11 @@ func (s *Server) listParents(c *call) (any, error) {
 	}{parents[start:end], next}, nil
 }
 
-func (s *Server) listTagsForResource(c *call) (any, error) {
+func (s *Service) listTagsForResource(c *op.Call) (any, error) {
 	var req struct {
 		ResourceID string  `json:"ResourceId"`
 		NextToken  *string `json:"NextToken"`
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if err := s.readRequest(c, &req); err != nil {
 		return nil, err
 	}
@@ -536,13 +515,13 @@ func (s *Server) listTagsForResource(c *call) (any, error) {
 	}
 	w := s.world
 	var tags map[string]string
-	switch a, ok := w.accounts[req.ResourceID]; {
+	switch a, ok := w.Accounts[req.ResourceID]; {
 	case ok:
 		tags = a.Tags
-	case w.hasParent(req.ResourceID):
+	case w.HasParent(req.ResourceID):
 		// The fixture format has no tags for the root or OUs.
 	default:
-		return nil, errorf(http.StatusBadRequest, "TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
+		return nil, wire.Errorf(http.StatusBadRequest, "TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
 	}
 	// ListTagsForResource has no MaxResults; every tag of a resource (at
 	// most 50) fits in one page, so the simulator never hands out a token
@@ -550,7 +529,7 @@ func (s *Server) listTagsForResource(c *call) (any, error) {
 	if req.NextToken != nil {
 		return nil, invalidInput("INVALID_NEXT_TOKEN", "The NextToken value is not valid for this request.")
 	}
-	keys := sortedKeys(tags)
+	keys := wire.SortedKeys(tags)
 	out := make([]orgTag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, orgTag{Key: k, Value: tags[k]})

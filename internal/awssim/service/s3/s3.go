@@ -1,6 +1,4 @@
-package awssim
-
-// S3 is REST XML. A bucket is addressed path-style (/bucket/key, what the
+// Package s3 simulates Amazon S3 over REST XML. A bucket is addressed path-style (/bucket/key, what the
 // SDK and the CLI use against an IP endpoint) or virtual-host style
 // (bucket.localhost:port). Buckets are versioned and belong to one account:
 // only principals acting in that account may use them, a root session not at
@@ -13,6 +11,7 @@ package awssim
 // Neither the Go SDK nor the AWS CLI sends an aws-chunked body to an http://
 // endpoint (the SDK refuses an unseekable body without TLS instead), so a
 // streaming payload is refused with NotImplemented rather than half-parsed.
+package s3
 
 import (
 	"bytes"
@@ -35,10 +34,60 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/rng"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
 )
 
 const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+// Service is S3: the buckets, their objects and every request it saw.
+type Service struct {
+	rand *rng.Rand
+
+	// mu guards what requests change: buckets, objects and calls.
+	mu      sync.RWMutex
+	buckets map[string]*bucket
+	calls   []Record // every authenticated S3 request
+}
+
+// New serves the fixture's buckets; version ids come from r.
+func New(buckets []fixture.Bucket, r *rng.Rand) *Service {
+	s := &Service{rand: r, buckets: map[string]*bucket{}}
+	for _, b := range buckets {
+		s.buckets[b.Name] = &bucket{Name: b.Name, OwnerID: b.OwnerID, Region: b.Region, Objects: map[string]*object{}}
+	}
+	return s
+}
+
+// bucket is an S3 bucket and its objects.
+type bucket struct {
+	Name     string
+	OwnerID  string
+	Region   string // "" is us-east-1
+	Created  time.Time
+	Objects  map[string]*object   // current version by key
+	Versions map[string][]*object // every version by key, oldest first
+}
+
+// object is a stored S3 object and what the simulator recorded of its upload.
+type object struct {
+	Key          string
+	Body         []byte
+	ETag         string
+	VersionID    string
+	LastModified time.Time
+	Headers      http.Header // every request header of the PutObject
+	SSE          string      // AES256, aws:kms or aws:kms:dsse
+	KMSKeyID     string      // key ARN for SSE-KMS
+	ChecksumAlg  string      // crc32, crc32c, crc64nvme, sha1 or sha256
+	Checksum     string      // base64, as in x-amz-checksum-*
+}
 
 // ObjectInfo is what the simulator recorded of a stored object.
 type ObjectInfo struct {
@@ -52,10 +101,10 @@ type ObjectInfo struct {
 }
 
 // Object returns the current version of an object.
-func (s *Server) Object(bucket, key string) (ObjectInfo, bool) {
+func (s *Service) Object(bucket, key string) (ObjectInfo, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	b, ok := s.world.buckets[bucket]
+	b, ok := s.buckets[bucket]
 	if !ok {
 		return ObjectInfo{}, false
 	}
@@ -70,20 +119,20 @@ func (s *Server) Object(bucket, key string) (ObjectInfo, bool) {
 }
 
 // Objects returns the keys of a bucket's current objects, sorted.
-func (s *Server) Objects(bucket string) []string {
+func (s *Service) Objects(bucket string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	b, ok := s.world.buckets[bucket]
+	b, ok := s.buckets[bucket]
 	if !ok {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(b.Objects))
 }
 
-// S3Call is what the simulator saw of one authenticated S3 request: enough
+// Record is what the simulator saw of one authenticated S3 request: enough
 // for a test to tell which region a client signed for and whether it sent
 // the expected bucket owner.
-type S3Call struct {
+type Record struct {
 	Operation     string
 	Bucket, Key   string
 	SigningRegion string
@@ -92,11 +141,11 @@ type S3Call struct {
 	ExpectedBucketOwner string
 }
 
-// S3Calls returns the S3 requests received so far, oldest first.
-func (s *Server) S3Calls() []S3Call {
+// Calls returns the S3 requests received so far, oldest first.
+func (s *Service) Calls() []Record {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.s3Calls)
+	return slices.Clone(s.calls)
 }
 
 // s3Target is what an S3 request addresses.
@@ -166,17 +215,18 @@ func s3Route(r *http.Request) s3Target {
 	return t
 }
 
-func s3OperationName(r *http.Request) string { return s3Route(r).op }
+// OperationName is the operation an S3 request asks for.
+func OperationName(r *http.Request) string { return s3Route(r).op }
 
-// serveS3 answers an authenticated S3 request.
-func (s *Server) serveS3(w http.ResponseWriter, c *call, reqID string) error {
+// Serve answers an authenticated S3 request.
+func (s *Service) Serve(w http.ResponseWriter, c *op.Call, reqID string) error {
 	if err := checkPayloadHash(c); err != nil {
 		return err
 	}
-	t := s3Route(c.r)
+	t := s3Route(c.Request)
 	s.mu.Lock()
-	s.s3Calls = append(s.s3Calls, S3Call{Operation: t.op, Bucket: t.bucket, Key: t.key, SigningRegion: c.region,
-		ExpectedBucketOwner: c.r.Header.Get("X-Amz-Expected-Bucket-Owner")})
+	s.calls = append(s.calls, Record{Operation: t.op, Bucket: t.bucket, Key: t.key, SigningRegion: c.Region,
+		ExpectedBucketOwner: c.Request.Header.Get("X-Amz-Expected-Bucket-Owner")})
 	s.mu.Unlock()
 	w.Header().Set("x-amz-request-id", reqID)
 	switch t.op {
@@ -186,8 +236,8 @@ func (s *Server) serveS3(w http.ResponseWriter, c *call, reqID string) error {
 		return s.createBucket(w, c, t)
 	}
 	if strings.HasPrefix(t.op, "Unsupported") {
-		return errorf(http.StatusNotImplemented, "NotImplemented",
-			"awssim does not simulate this S3 request (%s %s)", c.r.Method, c.r.URL.RequestURI())
+		return wire.Errorf(http.StatusNotImplemented, "NotImplemented",
+			"awssim does not simulate this S3 request (%s %s)", c.Request.Method, c.Request.URL.RequestURI())
 	}
 	if err := s.checkBucketRegion(w, c, t); err != nil {
 		return err
@@ -211,20 +261,20 @@ func (s *Server) serveS3(w http.ResponseWriter, c *call, reqID string) error {
 // checkPayloadHash verifies the body against the signed x-amz-content-sha256:
 // the signature covers only the header, so without this check a body could
 // be swapped under a valid signature.
-func checkPayloadHash(c *call) error {
-	declared := c.r.Header.Get("X-Amz-Content-Sha256")
+func checkPayloadHash(c *op.Call) error {
+	declared := c.Request.Header.Get("X-Amz-Content-Sha256")
 	switch {
 	case declared == "":
-		return errorf(http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+		return wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 	case declared == "UNSIGNED-PAYLOAD":
 		return nil
-	case strings.HasPrefix(declared, "STREAMING-") || strings.Contains(c.r.Header.Get("Content-Encoding"), "aws-chunked"):
-		return errorf(http.StatusNotImplemented, "NotImplemented",
+	case strings.HasPrefix(declared, "STREAMING-") || strings.Contains(c.Request.Header.Get("Content-Encoding"), "aws-chunked"):
+		return wire.Errorf(http.StatusNotImplemented, "NotImplemented",
 			"awssim does not accept aws-chunked (%s) bodies; send the payload whole, as the Go SDK and the AWS CLI do over http", declared)
 	}
-	sum := sha256.Sum256(c.body)
+	sum := sha256.Sum256(c.Body)
 	if computed := hex.EncodeToString(sum[:]); !strings.EqualFold(declared, computed) {
-		return &apiError{Status: http.StatusBadRequest, Code: "XAmzContentSHA256Mismatch",
+		return &wire.APIError{Status: http.StatusBadRequest, Code: "XAmzContentSHA256Mismatch",
 			Message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
 			Extra:   map[string]string{"ClientComputedContentSHA256": declared, "S3ComputedContentSHA256": computed}}
 	}
@@ -246,9 +296,9 @@ func checkPayloadHash(c *call) error {
 // own regional endpoint signed for another region; the simulator is one
 // endpoint for every region, so a request is taken to reach the endpoint of
 // the region it was signed for, and is redirected.
-func (s *Server) checkBucketRegion(w http.ResponseWriter, c *call, t s3Target) error {
+func (s *Service) checkBucketRegion(w http.ResponseWriter, c *op.Call, t s3Target) error {
 	s.mu.RLock()
-	b, ok := s.world.buckets[t.bucket]
+	b, ok := s.buckets[t.bucket]
 	region := ""
 	if ok {
 		region = orUSEast1(b.Region)
@@ -257,17 +307,17 @@ func (s *Server) checkBucketRegion(w http.ResponseWriter, c *call, t s3Target) e
 	if !ok {
 		return nil // NoSuchBucket, from checkBucketAccess
 	}
-	if t.op == "HeadBucket" || c.region != region {
+	if t.op == "HeadBucket" || c.Region != region {
 		w.Header().Set("x-amz-bucket-region", region)
 	}
-	if c.region == region {
+	if c.Region == region {
 		return nil
 	}
 	// The endpoint to use is this one, signed for the bucket's region:
 	// the simulator serves every region at one address.
-	return &apiError{Status: http.StatusMovedPermanently, Code: "PermanentRedirect",
+	return &wire.APIError{Status: http.StatusMovedPermanently, Code: "PermanentRedirect",
 		Message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
-		Extra:   map[string]string{"Bucket": t.bucket, "Endpoint": c.r.Host}}
+		Extra:   map[string]string{"Bucket": t.bucket, "Endpoint": c.Request.Host}}
 }
 
 // checkBucketAccess answers NoSuchBucket for a missing bucket (to anyone, as
@@ -277,32 +327,32 @@ func (s *Server) checkBucketRegion(w http.ResponseWriter, c *call, t s3Target) e
 // ListObjectsV2, GetObject, HeadObject and PutObject: "If the account ID
 // that you provide does not match the actual owner of the bucket, the
 // request fails with the HTTP status code 403 Forbidden (access denied)."
-func (s *Server) checkBucketAccess(c *call, bucket string) error {
+func (s *Service) checkBucketAccess(c *op.Call, bucket string) error {
 	s.mu.RLock()
-	b, ok := s.world.buckets[bucket]
+	b, ok := s.buckets[bucket]
 	owner := ""
 	if ok {
 		owner = b.OwnerID
 	}
 	s.mu.RUnlock()
 	if !ok {
-		return &apiError{Status: http.StatusNotFound, Code: "NoSuchBucket", Message: "The specified bucket does not exist",
+		return &wire.APIError{Status: http.StatusNotFound, Code: "NoSuchBucket", Message: "The specified bucket does not exist",
 			Extra: map[string]string{"BucketName": bucket}}
 	}
-	denied := errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
-	if c.caller.AccountID != owner || c.caller.Kind == kindRootSession {
+	denied := wire.Errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
+	if c.Caller.AccountID != owner || c.Caller.Kind == auth.RootSession {
 		return denied
 	}
-	if expected := c.r.Header.Get("X-Amz-Expected-Bucket-Owner"); expected != "" && expected != owner {
+	if expected := c.Request.Header.Get("X-Amz-Expected-Bucket-Owner"); expected != "" && expected != owner {
 		return denied
 	}
 	return nil
 }
 
-func (s *Server) bucketRegion(name string) string {
+func (s *Service) bucketRegion(name string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if b, ok := s.world.buckets[name]; ok && b.Region != "" {
+	if b, ok := s.buckets[name]; ok && b.Region != "" {
 		return b.Region
 	}
 	return "us-east-1"
@@ -310,10 +360,7 @@ func (s *Server) bucketRegion(name string) string {
 
 // ---- buckets ----
 
-var (
-	bucketNamePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	bucketRegionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-)
+var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 type createBucketConfiguration struct {
 	LocationConstraint string `xml:"LocationConstraint"`
@@ -323,41 +370,41 @@ type createBucketConfiguration struct {
 // the request was signed for. Like S3, us-east-1 answers 200 when the caller
 // already owns the bucket (a legacy of that region) and every other region
 // BucketAlreadyOwnedByYou.
-func (s *Server) createBucket(w http.ResponseWriter, c *call, t s3Target) error {
+func (s *Service) createBucket(w http.ResponseWriter, c *op.Call, t s3Target) error {
 	if !bucketNamePattern.MatchString(t.bucket) || strings.Contains(t.bucket, "..") || net.ParseIP(t.bucket) != nil {
-		return &apiError{Status: http.StatusBadRequest, Code: "InvalidBucketName", Message: "The specified bucket is not valid.",
+		return &wire.APIError{Status: http.StatusBadRequest, Code: "InvalidBucketName", Message: "The specified bucket is not valid.",
 			Extra: map[string]string{"BucketName": t.bucket}}
 	}
-	if c.caller.Kind == kindRootSession {
-		return errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
+	if c.Caller.Kind == auth.RootSession {
+		return wire.Errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
 	}
 	var conf createBucketConfiguration
-	if len(bytes.TrimSpace(c.body)) > 0 {
-		if err := xml.Unmarshal(c.body, &conf); err != nil {
-			return errorf(http.StatusBadRequest, "MalformedXML",
+	if len(bytes.TrimSpace(c.Body)) > 0 {
+		if err := xml.Unmarshal(c.Body, &conf); err != nil {
+			return wire.Errorf(http.StatusBadRequest, "MalformedXML",
 				"The XML you provided was not well-formed or did not validate against our published schema")
 		}
 	}
-	region := c.region
+	region := c.Region
 	if (region == "us-east-1" && conf.LocationConstraint != "") || (region != "us-east-1" && conf.LocationConstraint != region) {
-		return &apiError{Status: http.StatusBadRequest, Code: "IllegalLocationConstraintException",
+		return &wire.APIError{Status: http.StatusBadRequest, Code: "IllegalLocationConstraintException",
 			Message: fmt.Sprintf("The %s location constraint is incompatible for the region specific endpoint this request was sent to.", orUnspecified(conf.LocationConstraint))}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b, ok := s.world.buckets[t.bucket]; ok {
-		if b.OwnerID != c.caller.AccountID {
-			return &apiError{Status: http.StatusConflict, Code: "BucketAlreadyExists",
+	if b, ok := s.buckets[t.bucket]; ok {
+		if b.OwnerID != c.Caller.AccountID {
+			return &wire.APIError{Status: http.StatusConflict, Code: "BucketAlreadyExists",
 				Message: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
 				Extra:   map[string]string{"BucketName": t.bucket}}
 		}
 		if region != "us-east-1" {
-			return &apiError{Status: http.StatusConflict, Code: "BucketAlreadyOwnedByYou",
+			return &wire.APIError{Status: http.StatusConflict, Code: "BucketAlreadyOwnedByYou",
 				Message: "Your previous request to create the named bucket succeeded and you already own it.",
 				Extra:   map[string]string{"BucketName": t.bucket}}
 		}
 	} else {
-		s.world.buckets[t.bucket] = &bucket{Name: t.bucket, OwnerID: c.caller.AccountID, Region: region, Created: c.now,
+		s.buckets[t.bucket] = &bucket{Name: t.bucket, OwnerID: c.Caller.AccountID, Region: region, Created: c.Now,
 			Objects: map[string]*object{}}
 	}
 	w.Header().Set("Location", "/"+t.bucket)
@@ -391,12 +438,12 @@ type listAllMyBucketsResult struct {
 	Buckets []bucketXML `xml:"Buckets>Bucket"`
 }
 
-func (s *Server) listBuckets(w http.ResponseWriter, c *call) error {
-	res := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: s3Owner{ID: canonicalUserID(c.caller.AccountID)}}
-	if c.caller.Kind != kindRootSession {
+func (s *Service) listBuckets(w http.ResponseWriter, c *op.Call) error {
+	res := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: s3Owner{ID: canonicalUserID(c.Caller.AccountID)}}
+	if c.Caller.Kind != auth.RootSession {
 		s.mu.RLock()
-		for _, b := range s.world.buckets {
-			if b.OwnerID == c.caller.AccountID {
+		for _, b := range s.buckets {
+			if b.OwnerID == c.Caller.AccountID {
 				res.Buckets = append(res.Buckets, bucketXML{Name: b.Name, CreationDate: s3Time(b.Created), BucketRegion: orUSEast1(b.Region)})
 			}
 		}
@@ -478,7 +525,7 @@ func objectChecksum(h http.Header, body []byte) (alg, value string, err error) {
 	sdkAlg := strings.ToLower(h.Get("X-Amz-Sdk-Checksum-Algorithm"))
 	switch {
 	case len(given) > 1:
-		return "", "", errorf(http.StatusBadRequest, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		return "", "", wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	case len(given) == 1:
 		alg = given[0]
 	case sdkAlg != "":
@@ -489,10 +536,10 @@ func objectChecksum(h http.Header, body []byte) (alg, value string, err error) {
 		return "crc64nvme", checksumOf("crc64nvme", body), nil
 	}
 	if _, ok := checksumAlgorithms[alg]; !ok {
-		return "", "", errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-checksum-%s header is invalid: awssim verifies only CRC32, CRC32C, CRC64NVME, SHA1 and SHA256.", alg)
+		return "", "", wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-checksum-%s header is invalid: awssim verifies only CRC32, CRC32C, CRC64NVME, SHA1 and SHA256.", alg)
 	}
 	if sdkAlg != "" && sdkAlg != alg {
-		return "", "", errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		return "", "", wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
 	}
 	computed := checksumOf(alg, body)
 	if len(given) == 0 {
@@ -501,10 +548,10 @@ func objectChecksum(h http.Header, body []byte) (alg, value string, err error) {
 	value = h.Get("X-Amz-Checksum-" + alg)
 	raw, decErr := base64.StdEncoding.DecodeString(value)
 	if decErr != nil || len(raw) != checksumAlgorithms[alg]().Size() {
-		return "", "", errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-checksum-%s header is invalid.", alg)
+		return "", "", wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Value for x-amz-checksum-%s header is invalid.", alg)
 	}
 	if value != computed {
-		return "", "", errorf(http.StatusBadRequest, "BadDigest", "The %s you specified did not match the calculated checksum.", checksumName(alg))
+		return "", "", wire.Errorf(http.StatusBadRequest, "BadDigest", "The %s you specified did not match the calculated checksum.", checksumName(alg))
 	}
 	return alg, value, nil
 }
@@ -516,10 +563,10 @@ func checkContentMD5(h http.Header, body []byte) error {
 	}
 	raw, err := base64.StdEncoding.DecodeString(v)
 	if err != nil || len(raw) != md5.Size {
-		return errorf(http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified was invalid.")
+		return wire.Errorf(http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified was invalid.")
 	}
 	if sum := md5.Sum(body); !bytes.Equal(raw, sum[:]) {
-		return &apiError{Status: http.StatusBadRequest, Code: "BadDigest", Message: "The Content-MD5 you specified did not match what we received.",
+		return &wire.APIError{Status: http.StatusBadRequest, Code: "BadDigest", Message: "The Content-MD5 you specified did not match what we received.",
 			Extra: map[string]string{"ExpectedDigest": hex.EncodeToString(raw), "CalculatedDigest": hex.EncodeToString(sum[:])}}
 	}
 	return nil
@@ -536,11 +583,11 @@ func objectEncryption(h http.Header, region, owner string) (sse, kmsKey string, 
 		sse = "AES256"
 	case "AES256", "aws:kms", "aws:kms:dsse":
 	default:
-		return "", "", errorf(http.StatusBadRequest, "InvalidArgument", "The encryption method specified is not supported")
+		return "", "", wire.Errorf(http.StatusBadRequest, "InvalidArgument", "The encryption method specified is not supported")
 	}
 	if !strings.HasPrefix(sse, "aws:kms") {
 		if kmsKey != "" {
-			return "", "", errorf(http.StatusBadRequest, "InvalidArgument",
+			return "", "", wire.Errorf(http.StatusBadRequest, "InvalidArgument",
 				"Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
 		}
 		return sse, "", nil
@@ -562,12 +609,12 @@ func objectEncryption(h http.Header, region, owner string) (sse, kmsKey string, 
 
 const maxUserMetadata = 2 << 10 // bytes of x-amz-meta-* names and values
 
-func (s *Server) putObject(w http.ResponseWriter, c *call, t s3Target) error {
-	h := c.r.Header
-	if err := checkContentMD5(h, c.body); err != nil {
+func (s *Service) putObject(w http.ResponseWriter, c *op.Call, t s3Target) error {
+	h := c.Request.Header
+	if err := checkContentMD5(h, c.Body); err != nil {
 		return err
 	}
-	alg, sum, err := objectChecksum(h, c.body)
+	alg, sum, err := objectChecksum(h, c.Body)
 	if err != nil {
 		return err
 	}
@@ -578,20 +625,20 @@ func (s *Server) putObject(w http.ResponseWriter, c *call, t s3Target) error {
 		}
 	}
 	if metaSize > maxUserMetadata {
-		return errorf(http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+		return wire.Errorf(http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
 	}
 	region := s.bucketRegion(t.bucket)
-	sse, kmsKey, err := objectEncryption(h, region, c.caller.AccountID)
+	sse, kmsKey, err := objectEncryption(h, region, c.Caller.AccountID)
 	if err != nil {
 		return err
 	}
-	etag := md5.Sum(c.body)
+	etag := md5.Sum(c.Body)
 	o := &object{
 		Key:          t.key,
-		Body:         bytes.Clone(c.body),
+		Body:         bytes.Clone(c.Body),
 		ETag:         `"` + hex.EncodeToString(etag[:]) + `"`,
-		VersionID:    s.randomString(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"),
-		LastModified: c.now.UTC().Truncate(time.Second),
+		VersionID:    s.rand.String(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"),
+		LastModified: c.Now.UTC().Truncate(time.Second),
 		Headers:      h.Clone(),
 		SSE:          sse,
 		KMSKeyID:     kmsKey,
@@ -599,7 +646,7 @@ func (s *Server) putObject(w http.ResponseWriter, c *call, t s3Target) error {
 		Checksum:     sum,
 	}
 	s.mu.Lock()
-	b, ok := s.world.buckets[t.bucket]
+	b, ok := s.buckets[t.bucket]
 	if ok {
 		b.Objects[t.key] = o
 		if b.Versions == nil {
@@ -611,7 +658,7 @@ func (s *Server) putObject(w http.ResponseWriter, c *call, t s3Target) error {
 	if !ok {
 		// Deleted between the access check and now; only possible if a
 		// future operation deletes buckets.
-		return &apiError{Status: http.StatusNotFound, Code: "NoSuchBucket", Message: "The specified bucket does not exist",
+		return &wire.APIError{Status: http.StatusNotFound, Code: "NoSuchBucket", Message: "The specified bucket does not exist",
 			Extra: map[string]string{"BucketName": t.bucket}}
 	}
 
@@ -648,10 +695,10 @@ func setEncryptionHeaders(out http.Header, o *object) {
 // on GetObject and HeadObject.
 var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
-func (s *Server) getObject(w http.ResponseWriter, c *call, t s3Target) error {
-	versionID := c.r.URL.Query().Get("versionId")
+func (s *Service) getObject(w http.ResponseWriter, c *op.Call, t s3Target) error {
+	versionID := c.Request.URL.Query().Get("versionId")
 	s.mu.RLock()
-	b := s.world.buckets[t.bucket]
+	b := s.buckets[t.bucket]
 	o, found := b.Objects[t.key]
 	if versionID != "" {
 		found = false
@@ -664,10 +711,10 @@ func (s *Server) getObject(w http.ResponseWriter, c *call, t s3Target) error {
 	s.mu.RUnlock()
 	if !found {
 		if versionID != "" {
-			return &apiError{Status: http.StatusNotFound, Code: "NoSuchVersion",
+			return &wire.APIError{Status: http.StatusNotFound, Code: "NoSuchVersion",
 				Message: "The specified version does not exist.", Extra: map[string]string{"Key": t.key, "VersionId": versionID}}
 		}
-		return &apiError{Status: http.StatusNotFound, Code: "NoSuchKey", Message: "The specified key does not exist.",
+		return &wire.APIError{Status: http.StatusNotFound, Code: "NoSuchKey", Message: "The specified key does not exist.",
 			Extra: map[string]string{"Key": t.key}}
 	}
 
@@ -696,22 +743,22 @@ func (s *Server) getObject(w http.ResponseWriter, c *call, t s3Target) error {
 	setEncryptionHeaders(out, o)
 
 	body, status := o.Body, http.StatusOK
-	if rng := c.r.Header.Get("Range"); rng != "" {
+	if rng := c.Request.Header.Get("Range"); rng != "" {
 		first, last, ok := parseRange(rng, len(o.Body))
 		if !ok {
-			return &apiError{Status: http.StatusRequestedRangeNotSatisfiable, Code: "InvalidRange",
+			return &wire.APIError{Status: http.StatusRequestedRangeNotSatisfiable, Code: "InvalidRange",
 				Message: "The requested range is not satisfiable", Extra: map[string]string{"RangeRequested": rng, "ActualObjectSize": strconv.Itoa(len(o.Body))}}
 		}
 		body, status = o.Body[first:last+1], http.StatusPartialContent
 		out.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(o.Body)))
-	} else if strings.EqualFold(c.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+	} else if strings.EqualFold(c.Request.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		// The whole-object checksum only describes a whole body.
 		out.Set("x-amz-checksum-"+o.ChecksumAlg, o.Checksum)
 		out.Set("x-amz-checksum-type", "FULL_OBJECT")
 	}
 	out.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	if c.r.Method != http.MethodHead {
+	if c.Request.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
 	return nil
@@ -785,21 +832,21 @@ type listBucketResult struct {
 	CommonPrefixes        []commonPrefix `xml:"CommonPrefixes"`
 }
 
-func (s *Server) listObjectsV2(w http.ResponseWriter, c *call, t s3Target) error {
-	q := c.r.URL.Query()
+func (s *Service) listObjectsV2(w http.ResponseWriter, c *op.Call, t s3Target) error {
+	q := c.Request.URL.Query()
 	prefix, delimiter, startAfter := q.Get("prefix"), q.Get("delimiter"), q.Get("start-after")
 	maxKeys := 1000
 	if v := q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return &apiError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "Provided max-keys not an integer or within integer range",
+			return &wire.APIError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "Provided max-keys not an integer or within integer range",
 				Extra: map[string]string{"ArgumentName": "max-keys", "ArgumentValue": v}}
 		}
 		maxKeys = min(n, 1000)
 	}
 	encoding := q.Get("encoding-type")
 	if encoding != "" && encoding != "url" {
-		return &apiError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "Invalid Encoding Method specified in Request",
+		return &wire.APIError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "Invalid Encoding Method specified in Request",
 			Extra: map[string]string{"ArgumentName": "encoding-type", "ArgumentValue": encoding}}
 	}
 	// The continuation token is opaque to clients: here the last key or
@@ -809,14 +856,14 @@ func (s *Server) listObjectsV2(w http.ResponseWriter, c *call, t s3Target) error
 	if q.Has("continuation-token") {
 		raw, err := base64.RawURLEncoding.DecodeString(token)
 		if err != nil || !strings.HasPrefix(string(raw), "awssim:") {
-			return &apiError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "The continuation token provided is incorrect",
+			return &wire.APIError{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "The continuation token provided is incorrect",
 				Extra: map[string]string{"ArgumentName": "continuation-token"}}
 		}
 		after = strings.TrimPrefix(string(raw), "awssim:")
 	}
 
 	s.mu.RLock()
-	b := s.world.buckets[t.bucket]
+	b := s.buckets[t.bucket]
 	owner := b.OwnerID
 	keys := slices.Sorted(maps.Keys(b.Objects))
 	objects := make(map[string]object, len(keys))

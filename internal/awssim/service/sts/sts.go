@@ -1,4 +1,7 @@
-package awssim
+// Package sts simulates AWS STS over the query protocol: GetCallerIdentity,
+// and AssumeRole and AssumeRoot, which issue sessions into the store of
+// principals.
+package sts
 
 import (
 	"crypto/sha256"
@@ -10,10 +13,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
+	"github.com/orgscan/orgscan/internal/awssim/world"
 )
 
-func (s *Server) stsOps() map[string]op {
-	return map[string]op{
+// Service answers STS: it reads the organization and issues sessions into
+// the principals' store.
+type Service struct {
+	world *world.World
+	creds *auth.Store
+}
+
+// New serves STS for the organization w, issuing sessions into creds.
+func New(w *world.World, creds *auth.Store) *Service { return &Service{world: w, creds: creds} }
+
+// Ops are the simulated operations by name.
+func (s *Service) Ops() map[string]op.Func {
+	return map[string]op.Func{
 		"GetCallerIdentity": s.getCallerIdentity,
 		"AssumeRole":        s.assumeRole,
 		"AssumeRoot":        s.assumeRoot,
@@ -31,8 +51,8 @@ type getCallerIdentityResult struct {
 // assumed-role session as arn:aws:sts::ACCT:assumed-role/ROLE/SESSION with
 // UserId ROLEID:SESSION, and a root session as arn:aws:iam::ACCT:root with
 // the account id as UserId. The principal carries those at issue time.
-func (s *Server) getCallerIdentity(c *call) (any, error) {
-	return &getCallerIdentityResult{Arn: c.caller.ARN, UserID: c.caller.UserID, Account: c.caller.AccountID}, nil
+func (s *Service) getCallerIdentity(c *op.Call) (any, error) {
+	return &getCallerIdentityResult{Arn: c.Caller.ARN, UserID: c.Caller.UserID, Account: c.Caller.AccountID}, nil
 }
 
 // stsCredentials is the Credentials element of AssumeRole and AssumeRoot.
@@ -43,7 +63,7 @@ type stsCredentials struct {
 	Expiration      string `xml:"Expiration"`
 }
 
-func credentialsOf(p *principal) stsCredentials {
+func credentialsOf(p *auth.Principal) stsCredentials {
 	return stsCredentials{
 		AccessKeyID:     p.AccessKeyID,
 		SecretAccessKey: p.SecretAccessKey,
@@ -85,23 +105,23 @@ var (
 
 // validationError is the query protocol's constraint failure, worded as
 // STS words it.
-func validationError(format string, args ...any) *apiError {
-	return errorf(http.StatusBadRequest, "ValidationError", format, args...)
+func validationError(format string, args ...any) *wire.APIError {
+	return wire.Errorf(http.StatusBadRequest, "ValidationError", format, args...)
 }
 
-func constraintError(value, member, constraint string) *apiError {
+func constraintError(value, member, constraint string) *wire.APIError {
 	return validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint)
 }
 
-func requiredError(member string) *apiError {
+func requiredError(member string) *wire.APIError {
 	return validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 }
 
 // accessDenied is STS's refusal. AWS gives the same answer whether the role
 // is missing, does not trust the caller, wants another external id, or
 // lives in an account that cannot be used, so a client cannot probe which.
-func accessDenied(callerARN, action, resource string) *apiError {
-	return errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s", callerARN, action, resource)
+func accessDenied(callerARN, action, resource string) *wire.APIError {
+	return wire.Errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s", callerARN, action, resource)
 }
 
 // durationParam reads DurationSeconds; ok is false when it is absent.
@@ -129,7 +149,7 @@ func parseRoleARN(s string) (roleARN, bool) {
 	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "iam" || parts[3] != "" {
 		return roleARN{}, false
 	}
-	if !accountIDPattern.MatchString(parts[4]) || !strings.HasPrefix(parts[5], "role/") {
+	if !fixture.IsAccountID(parts[4]) || !strings.HasPrefix(parts[5], "role/") {
 		return roleARN{}, false
 	}
 	rest := strings.TrimPrefix(parts[5], "role")
@@ -139,19 +159,6 @@ func parseRoleARN(s string) (roleARN, bool) {
 		return roleARN{}, false
 	}
 	return roleARN{Account: parts[4], Path: rest[:i+1], Name: name}, true
-}
-
-// accountOfPrincipal reads the account id from an AssumeRoot
-// TargetPrincipal, which is an account id or an arn:aws:iam::ACCOUNT:root.
-func accountOfPrincipal(s string) string {
-	if accountIDPattern.MatchString(s) {
-		return s
-	}
-	parts := strings.Split(s, ":")
-	if len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root" && accountIDPattern.MatchString(parts[4]) {
-		return parts[4]
-	}
-	return ""
 }
 
 // usableForSessions tells whether STS hands out sessions in an account in
@@ -175,7 +182,7 @@ func usableForSessions(state string) bool {
 // credentials are generated activate the region, whatever the caller's.
 // Whether STS checks this before or after the role's trust is not
 // documented; the simulator checks it last, a guess.
-func stsInactive(a *Account, region string) bool {
+func stsInactive(a *fixture.Account, region string) bool {
 	return slices.Contains(a.STSInactiveRegions, region)
 }
 
@@ -183,20 +190,20 @@ func stsInactive(a *Account, region string) bool {
 // botocore's sts/2011-06-15/service-2.json, listed for AssumeRole and
 // AssumeRoot), worded as AWS words it in answers quoted in public issues
 // (turbot/steampipe-plugin-aws#1510, org-formation/org-formation-cli#465).
-func regionDisabled(accountID string) *apiError {
-	return errorf(http.StatusForbidden, "RegionDisabledException",
+func regionDisabled(accountID string) *wire.APIError {
+	return wire.Errorf(http.StatusForbidden, "RegionDisabledException",
 		"STS is not activated in this region for account:%s. Your account administrator can activate STS in this region using the IAM Console.", accountID)
 }
 
 // trusts tells whether a role's trust policy admits the caller: a trusted
 // entry names the caller's account (as an id or its :root ARN), the
 // caller's exact ARN, or, for an assumed-role session, the role it came from.
-func trusts(r *Role, caller *principal) bool {
+func trusts(r *fixture.Role, caller *auth.Principal) bool {
 	for _, t := range r.TrustedAccounts {
 		switch {
 		case t == caller.AccountID, t == "arn:aws:iam::"+caller.AccountID+":root", t == caller.ARN:
 			return true
-		case caller.Kind == kindAssumedRole:
+		case caller.Kind == auth.AssumedRole:
 			if ra, ok := parseRoleARN(t); ok && ra.Account == caller.AccountID && ra.Name == caller.RoleName {
 				return true
 			}
@@ -217,8 +224,8 @@ func roleID(account, name string) string {
 }
 
 // assumeRole issues role credentials that act in the role's account.
-func (s *Server) assumeRole(c *call) (any, error) {
-	arnParam, session := c.form.Get("RoleArn"), c.form.Get("RoleSessionName")
+func (s *Service) assumeRole(c *op.Call) (any, error) {
+	arnParam, session := c.Form.Get("RoleArn"), c.Form.Get("RoleSessionName")
 	switch {
 	case arnParam == "":
 		return nil, requiredError("roleArn")
@@ -231,11 +238,11 @@ func (s *Server) assumeRole(c *call) (any, error) {
 	case !roleSessionNamePattern.MatchString(session):
 		return nil, constraintError(session, "roleSessionName", `Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
-	externalID, hasExternalID := c.form.Get("ExternalId"), c.form.Has("ExternalId")
+	externalID, hasExternalID := c.Form.Get("ExternalId"), c.Form.Has("ExternalId")
 	if hasExternalID && (len(externalID) < 2 || len(externalID) > 1224 || !externalIDPattern.MatchString(externalID)) {
 		return nil, constraintError(externalID, "externalId", `Member must have length between 2 and 1224 and satisfy regular expression pattern: [\w+=,.@:/-]*`)
 	}
-	duration, hasDuration, err := durationParam(c.form)
+	duration, hasDuration, err := durationParam(c.Form)
 	if err != nil {
 		return nil, err
 	}
@@ -252,14 +259,13 @@ func (s *Server) assumeRole(c *call) (any, error) {
 	if !ok {
 		return nil, validationError("%s is not a valid role ARN", arnParam)
 	}
-	if c.caller.Kind == kindRootSession {
-		return nil, errorf(http.StatusForbidden, "AccessDenied", "Roles may not be assumed by root accounts.")
+	if c.Caller.Kind == auth.RootSession {
+		return nil, wire.Errorf(http.StatusForbidden, "AccessDenied", "Roles may not be assumed by root accounts.")
 	}
-	denied := accessDenied(c.caller.ARN, "sts:AssumeRole", arnParam)
+	denied := accessDenied(c.Caller.ARN, "sts:AssumeRole", arnParam)
 
-	s.mu.RLock()
-	target, ok := s.world.accounts[ra.Account]
-	var role *Role
+	target, ok := s.world.Accounts[ra.Account]
+	var role *fixture.Role
 	if ok {
 		for i := range target.Roles {
 			r := &target.Roles[i]
@@ -275,37 +281,36 @@ func (s *Server) assumeRole(c *call) (any, error) {
 	}
 	var refusal error
 	switch {
-	case role == nil, !trusts(role, c.caller), role.ExternalID != "" && externalID != role.ExternalID:
+	case role == nil, !trusts(role, c.Caller), role.ExternalID != "" && externalID != role.ExternalID:
 		refusal = denied
 	case !usableForSessions(target.State):
 		refusal = denied
-	case stsInactive(target, c.region):
+	case stsInactive(target, c.Region):
 		refusal = regionDisabled(ra.Account)
 	}
 	maxSession := defaultMaxRoleSession
 	if role != nil && role.MaxSessionDuration > 0 {
 		maxSession = int(role.MaxSessionDuration)
 	}
-	s.mu.RUnlock()
 	if refusal != nil {
 		return nil, refusal
 	}
 	if duration > maxSession {
 		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	if c.caller.Kind == kindAssumedRole && duration > roleChainingMax {
+	if c.Caller.Kind == auth.AssumedRole && duration > roleChainingMax {
 		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 
 	id := roleID(ra.Account, ra.Name)
-	p := s.issue(principal{
+	p := s.creds.Issue(auth.Principal{
 		AccountID:   ra.Account,
 		ARN:         fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", ra.Account, ra.Name, session),
 		UserID:      id + ":" + session,
-		Kind:        kindAssumedRole,
+		Kind:        auth.AssumedRole,
 		RoleName:    ra.Name,
 		SessionName: session,
-		Expires:     c.now.Add(time.Duration(duration) * time.Second),
+		Expires:     c.Now.Add(time.Duration(duration) * time.Second),
 	})
 	return &assumeRoleResult{
 		Credentials:     credentialsOf(p),
@@ -313,20 +318,17 @@ func (s *Server) assumeRole(c *call) (any, error) {
 	}, nil
 }
 
-// rootTaskPolicyPrefix is where the AWS managed task policies live.
-const rootTaskPolicyPrefix = "arn:aws:iam::aws:policy/root-task/"
-
 // rootTaskPolicies are the task policies AssumeRoot accepts, each with the
 // centralized root access feature that enables it: managing root
 // credentials (audit, create a password, delete) needs
 // RootCredentialsManagement, while the privileged unlock actions need
 // RootSessions ("privileged root actions in member accounts").
-var rootTaskPolicies = map[string]func(Features) bool{
-	"IAMAuditRootUserCredentials":  func(f Features) bool { return f.RootCredentialsManagement },
-	"IAMCreateRootUserPassword":    func(f Features) bool { return f.RootCredentialsManagement },
-	"IAMDeleteRootUserCredentials": func(f Features) bool { return f.RootCredentialsManagement },
-	"S3UnlockBucketPolicy":         func(f Features) bool { return f.RootSessions },
-	"SQSUnlockQueuePolicy":         func(f Features) bool { return f.RootSessions },
+var rootTaskPolicies = map[string]func(fixture.Features) bool{
+	"IAMAuditRootUserCredentials":  func(f fixture.Features) bool { return f.RootCredentialsManagement },
+	"IAMCreateRootUserPassword":    func(f fixture.Features) bool { return f.RootCredentialsManagement },
+	"IAMDeleteRootUserCredentials": func(f fixture.Features) bool { return f.RootCredentialsManagement },
+	"S3UnlockBucketPolicy":         func(f fixture.Features) bool { return f.RootSessions },
+	"SQSUnlockQueuePolicy":         func(f fixture.Features) bool { return f.RootSessions },
 }
 
 // assumeRoot issues a short root session in a member account, scoped by an
@@ -335,8 +337,8 @@ var rootTaskPolicies = map[string]func(Features) bool{
 // that centralized root access must be enabled; every refusal of that kind
 // is the AccessDenied "not authorized to perform: sts:AssumeRoot on
 // resource: arn:aws:iam::TARGET:root" answer.
-func (s *Server) assumeRoot(c *call) (any, error) {
-	targetParam, policy := c.form.Get("TargetPrincipal"), c.form.Get("TaskPolicyArn.arn")
+func (s *Service) assumeRoot(c *op.Call) (any, error) {
+	targetParam, policy := c.Form.Get("TargetPrincipal"), c.Form.Get("TaskPolicyArn.arn")
 	switch {
 	case targetParam == "":
 		return nil, requiredError("targetPrincipal")
@@ -345,7 +347,7 @@ func (s *Server) assumeRoot(c *call) (any, error) {
 	case policy == "":
 		return nil, requiredError("taskPolicyArn")
 	}
-	duration, hasDuration, err := durationParam(c.form)
+	duration, hasDuration, err := durationParam(c.Form)
 	if err != nil {
 		return nil, err
 	}
@@ -359,29 +361,27 @@ func (s *Server) assumeRoot(c *call) (any, error) {
 		// issued would be of no use, and AWS's default is 900.
 		duration = maxRootSession
 	}
-	target := accountOfPrincipal(targetParam)
+	target := auth.AccountOfPrincipal(targetParam)
 	resource := "arn:aws:iam::" + target + ":root"
 	if target == "" {
 		resource = targetParam
 	}
-	if c.caller.Kind == kindRootSession {
-		return nil, errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRoot on resource: %s because root user credentials cannot call sts:AssumeRoot", c.caller.ARN, resource)
+	if c.Caller.Kind == auth.RootSession {
+		return nil, wire.Errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRoot on resource: %s because root user credentials cannot call sts:AssumeRoot", c.Caller.ARN, resource)
 	}
-	denied := accessDenied(c.caller.ARN, "sts:AssumeRoot", resource)
-	enabledBy, known := rootTaskPolicies[strings.TrimPrefix(policy, rootTaskPolicyPrefix)]
-	if !strings.HasPrefix(policy, rootTaskPolicyPrefix) || !known {
-		denied.Message += " because " + policy + " is not a root task policy under " + rootTaskPolicyPrefix
+	denied := accessDenied(c.Caller.ARN, "sts:AssumeRoot", resource)
+	enabledBy, known := rootTaskPolicies[strings.TrimPrefix(policy, auth.RootTaskPolicyPrefix)]
+	if !strings.HasPrefix(policy, auth.RootTaskPolicyPrefix) || !known {
+		denied.Message += " because " + policy + " is not a root task policy under " + auth.RootTaskPolicyPrefix
 		return nil, denied
 	}
 
-	s.mu.RLock()
 	w := s.world
-	features := w.org.Features
-	callerIsAdmin := w.inOrganization(c.caller.AccountID) && w.isIAMAdministrator(c.caller.AccountID)
-	acct, inOrg := w.accounts[target]
-	isManagement := target == w.org.ManagementAccountID
-	regionOff := inOrg && stsInactive(acct, c.region)
-	s.mu.RUnlock()
+	features := w.Org.Features
+	callerIsAdmin := w.InOrganization(c.Caller.AccountID) && w.IsIAMAdministrator(c.Caller.AccountID)
+	acct, inOrg := w.Accounts[target]
+	isManagement := target == w.Org.ManagementAccountID
+	regionOff := inOrg && stsInactive(acct, c.Region)
 
 	switch {
 	case !callerIsAdmin:
@@ -395,13 +395,13 @@ func (s *Server) assumeRoot(c *call) (any, error) {
 		return nil, regionDisabled(target)
 	}
 
-	p := s.issue(principal{
+	p := s.creds.Issue(auth.Principal{
 		AccountID:     target,
 		ARN:           "arn:aws:iam::" + target + ":root",
 		UserID:        target,
-		Kind:          kindRootSession,
+		Kind:          auth.RootSession,
 		TaskPolicyARN: policy,
-		Expires:       c.now.Add(time.Duration(duration) * time.Second),
+		Expires:       c.Now.Add(time.Duration(duration) * time.Second),
 	})
 	return &assumeRootResult{Credentials: credentialsOf(p)}, nil
 }

@@ -1,4 +1,4 @@
-package awssim
+package iam
 
 import (
 	"bytes"
@@ -8,6 +8,11 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
 )
 
 // ReportLifetime is how long IAM hands out a credential report instead of
@@ -39,16 +44,23 @@ type getCredentialReportResult struct {
 	GeneratedTime string   `xml:"GeneratedTime"`
 }
 
+// credentialReport is one account's IAM credential report state.
+type credentialReport struct {
+	GeneratedAt time.Time // zero while none has been completed
+	PollsLeft   int       // report calls left before a generation completes
+	Generating  bool
+}
+
 // reportLocked returns the account's report state, seeding it from the
-// fixture on first use. The caller holds s.mu for writing.
-func (s *Server) reportLocked(a *Account) *credentialReport {
-	r, ok := s.world.reports[a.ID]
+// fixture on first use. The caller holds s.reportsMu.
+func (s *Service) reportLocked(a *fixture.Account) *credentialReport {
+	r, ok := s.reports[a.ID]
 	if !ok {
 		r = &credentialReport{}
 		if a.CredentialReport.GeneratedAt != nil {
 			r.GeneratedAt = *a.CredentialReport.GeneratedAt
 		}
-		s.world.reports[a.ID] = r
+		s.reports[a.ID] = r
 	}
 	return r
 }
@@ -78,21 +90,21 @@ func (r *credentialReport) fresh(now time.Time) bool {
 // generateCredentialReport starts a report unless one younger than four
 // hours exists, in which case AWS answers COMPLETE at once and keeps
 // handing out that report.
-func (s *Server) generateCredentialReport(c *call) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.accountLocked(c.caller.AccountID)
+func (s *Service) generateCredentialReport(c *op.Call) (any, error) {
+	s.reportsMu.Lock()
+	defer s.reportsMu.Unlock()
+	a := s.world.Account(c.Caller.AccountID)
 	if a.Faults.DenyCredentialReport {
 		return nil, scpDenied(c)
 	}
 	r := s.reportLocked(a)
 	switch {
 	case r.Generating:
-		if r.advance(c.now) {
+		if r.advance(c.Now) {
 			return &generateCredentialReportResult{State: "COMPLETE"}, nil
 		}
 		return &generateCredentialReportResult{State: "INPROGRESS"}, nil
-	case r.fresh(c.now):
+	case r.fresh(c.Now):
 		return &generateCredentialReportResult{State: "COMPLETE"}, nil
 	}
 	r.Generating = true
@@ -103,25 +115,25 @@ func (s *Server) generateCredentialReport(c *call) (any, error) {
 	}, nil
 }
 
-func (s *Server) getCredentialReport(c *call) (any, error) {
-	s.mu.Lock()
-	a := *s.accountLocked(c.caller.AccountID)
+func (s *Service) getCredentialReport(c *op.Call) (any, error) {
+	s.reportsMu.Lock()
+	a := *s.world.Account(c.Caller.AccountID)
 	r := s.reportLocked(&a)
-	r.advance(c.now)
+	r.advance(c.Now)
 	generating, generatedAt := r.Generating, r.GeneratedAt
-	s.mu.Unlock()
+	s.reportsMu.Unlock()
 	if a.Faults.DenyCredentialReport {
 		return nil, scpDenied(c)
 	}
 
 	switch {
 	case generating:
-		return nil, errorf(http.StatusNotFound, "ReportInProgress", "The credential report is still being generated.")
+		return nil, wire.Errorf(http.StatusNotFound, "ReportInProgress", "The credential report is still being generated.")
 	case generatedAt.IsZero():
-		return nil, errorf(http.StatusGone, "ReportNotPresent",
+		return nil, wire.Errorf(http.StatusGone, "ReportNotPresent",
 			"The credential report does not exist. To generate a credential report, use GenerateCredentialReport.")
-	case c.now.Sub(generatedAt) >= ReportLifetime:
-		return nil, errorf(http.StatusGone, "ReportExpired",
+	case c.Now.Sub(generatedAt) >= ReportLifetime:
+		return nil, wire.Errorf(http.StatusGone, "ReportExpired",
 			"The most recent credential report has expired. To generate a new credential report, use GenerateCredentialReport.")
 	}
 	content, err := credentialReportCSV(&a, s.iamUsers(a.ID))
@@ -135,14 +147,6 @@ func (s *Server) getCredentialReport(c *call) (any, error) {
 	}, nil
 }
 
-// accountLocked is account for a caller that holds s.mu.
-func (s *Server) accountLocked(id string) *Account {
-	if a, ok := s.world.accounts[id]; ok {
-		return a
-	}
-	return &Account{ID: id}
-}
-
 // reportTime is the credential report's timestamp format
 // (2006-01-02T15:04:05+00:00).
 func reportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05-07:00") }
@@ -150,7 +154,7 @@ func reportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 // credentialReportCSV renders the report: the <root_account> row, then one
 // row per IAM user, with the N/A, not_supported and no_information values
 // the IAM User Guide documents.
-func credentialReportCSV(a *Account, users map[string]*iamUser) ([]byte, error) {
+func credentialReportCSV(a *fixture.Account, users map[string]*iamUser) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	rows := [][]string{credentialReportColumns, rootReportRow(a)}
@@ -180,7 +184,7 @@ func credentialReportCSV(a *Account, users map[string]*iamUser) ([]byte, error) 
 // never used. password_last_changed and password_next_rotation stay
 // not_supported for the root user: that is what the archived guide
 // (awsdocs/iam-user-guide) documents, and no newer wording was found.
-func rootReportRow(a *Account) []string {
+func rootReportRow(a *fixture.Account) []string {
 	root := a.Root
 	lastUsed := "N/A"
 	if root.Password != nil {
@@ -190,7 +194,7 @@ func rootReportRow(a *Account) []string {
 		}
 	}
 	row := []string{
-		"<root_account>", rootUserARN(a.ID), reportTime(rootCreated(a)),
+		"<root_account>", auth.RootUserARN(a.ID), reportTime(rootCreated(a)),
 		reportBool(root.Password != nil), lastUsed, "not_supported", "not_supported", reportBool(root.MFA != ""),
 	}
 	naInactive := a.CredentialReport.InactiveRotationNA
@@ -211,7 +215,7 @@ func rootReportRow(a *Account) []string {
 // the simulator writes the date unless the fixture asks for the documented
 // N/A (naInactive), and orgscan reads both: with N/A, an inactive key shows
 // only through its last use.
-func keyColumns(keys []AccessKey, i int, naInactive bool) []string {
+func keyColumns(keys []fixture.AccessKey, i int, naInactive bool) []string {
 	if i >= len(keys) {
 		return []string{"false", "N/A", "N/A", "N/A", "N/A"}
 	}
@@ -230,7 +234,7 @@ func keyColumns(keys []AccessKey, i int, naInactive bool) []string {
 
 // certColumns are the two columns of the i-th signing certificate, with
 // cert_N_last_rotated as keyColumns treats a key's.
-func certColumns(certs []SigningCertificate, i int, naInactive bool) []string {
+func certColumns(certs []fixture.SigningCertificate, i int, naInactive bool) []string {
 	if i >= len(certs) {
 		return []string{"false", "N/A"}
 	}
@@ -245,9 +249,9 @@ func certColumns(certs []SigningCertificate, i int, naInactive bool) []string {
 // no MFA, its active access keys, never seen used.
 func userReportRow(u *iamUser) []string {
 	row := []string{u.Name, u.ARN, reportTime(u.Created), "false", "N/A", "N/A", "N/A", "false"}
-	keys := make([]AccessKey, 0, len(u.Keys))
+	keys := make([]fixture.AccessKey, 0, len(u.Keys))
 	for _, id := range u.Keys {
-		keys = append(keys, AccessKey{ID: id, Status: "Active", CreatedAt: u.Created})
+		keys = append(keys, fixture.AccessKey{ID: id, Status: "Active", CreatedAt: u.Created})
 	}
 	for i := range 2 {
 		row = append(row, keyColumns(keys, i, false)...)
@@ -267,8 +271,8 @@ func reportBool(b bool) string {
 // scpDenied is IAM's answer to an action that a service control policy
 // denies: 403 AccessDenied, the wording as in the IAM User Guide's
 // "Troubleshoot access denied error messages".
-func scpDenied(c *call) error {
-	return errorf(http.StatusForbidden, "AccessDenied",
+func scpDenied(c *op.Call) error {
+	return wire.Errorf(http.StatusForbidden, "AccessDenied",
 		"User: %s is not authorized to perform: iam:%s on resource: * with an explicit deny in a service control policy",
-		c.caller.ARN, c.op)
+		c.Caller.ARN, c.Op)
 }

@@ -1,7 +1,6 @@
-package awssim
-
-// IAM is the query protocol (Version 2010-05-08, XML answers). The
-// simulator answers, per account the credentials act in:
+// Package iam simulates AWS IAM over the query protocol (Version
+// 2010-05-08, XML answers). The simulator answers, per account the
+// credentials act in:
 //
 //   - GetAccountSummary: the full SummaryMap with today's default quotas;
 //     Users counts the account's fixture credentials, Roles its modelled
@@ -24,6 +23,7 @@ package awssim
 // root-task policy leaves open, on the root user only; every other action,
 // simulated or not, is AccessDenied "with an explicit deny in a session
 // policy". Other principals act as administrators of their account.
+package iam
 
 import (
 	"encoding/base64"
@@ -33,15 +33,44 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/orgscan/orgscan/internal/awssim/auth"
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+	"github.com/orgscan/orgscan/internal/awssim/op"
+	"github.com/orgscan/orgscan/internal/awssim/wire"
+	"github.com/orgscan/orgscan/internal/awssim/world"
 )
+
+// Service answers IAM in the account the credentials act in. The
+// organization is read-only; credential reports are the state IAM's
+// operations change.
+type Service struct {
+	world *world.World
+	creds *auth.Store
+	ops   map[string]op.Func
+
+	reportsMu sync.Mutex
+	reports   map[string]*credentialReport // by account id
+}
+
+// New serves IAM for the organization w, whose principals are in creds.
+func New(w *world.World, creds *auth.Store) *Service {
+	s := &Service{world: w, creds: creds, reports: map[string]*credentialReport{}}
+	s.ops = s.iamOps()
+	return s
+}
+
+// Ops are every action of the IAM API by name, built once.
+func (s *Service) Ops() map[string]op.Func { return s.ops }
 
 // iamOps maps every action of the IAM API to its handler. Every action,
 // simulated or not, goes through the same authorization first, so that a
 // root session is denied an action exactly as its task policy would deny
 // it, even one the simulator does not otherwise answer.
-func (s *Server) iamOps() map[string]op {
-	simulated := map[string]op{
+func (s *Service) iamOps() map[string]op.Func {
+	simulated := map[string]op.Func{
 		"GetAccountSummary":         s.getAccountSummary,
 		"ListOrganizationsFeatures": s.listOrganizationsFeatures,
 		"GenerateCredentialReport":  s.generateCredentialReport,
@@ -55,7 +84,7 @@ func (s *Server) iamOps() map[string]op {
 		"ListVirtualMFADevices":     s.listVirtualMFADevices,
 	}
 	notSimulated := s.authorizeIAM(notSimulatedIAM)
-	ops := make(map[string]op, len(iamActionNames))
+	ops := make(map[string]op.Func, len(iamActionNames))
 	for _, name := range iamActionNames {
 		if fn, ok := simulated[name]; ok {
 			ops[name] = s.authorizeIAM(fn)
@@ -112,8 +141,8 @@ UpdateSSHPublicKey UpdateServerCertificate UpdateServiceSpecificCredential Updat
 UpdateUser UploadSSHPublicKey UploadServerCertificate UploadSigningCertificate
 `)
 
-func notSimulatedIAM(c *call) (any, error) {
-	return nil, errorf(http.StatusBadRequest, "InvalidAction", "iam:%s is a real IAM action that awssim does not simulate", c.op)
+func notSimulatedIAM(c *op.Call) (any, error) {
+	return nil, wire.Errorf(http.StatusBadRequest, "InvalidAction", "iam:%s is a real IAM action that awssim does not simulate", c.Op)
 }
 
 // rootTaskActions lists, for each root-task managed policy, the IAM actions
@@ -139,9 +168,9 @@ var rootTaskActions = map[string][]string{
 // authorizeIAM applies the policies the simulator models before an action
 // runs: the task policy of a root session. Other principals are treated as
 // administrators of their account.
-func (s *Server) authorizeIAM(fn op) op {
-	return func(c *call) (any, error) {
-		if c.caller.Kind == kindRootSession {
+func (s *Service) authorizeIAM(fn op.Func) op.Func {
+	return func(c *op.Call) (any, error) {
+		if c.Caller.Kind == auth.RootSession {
 			if err := s.rootSessionDenies(c); err != nil {
 				return nil, err
 			}
@@ -150,48 +179,46 @@ func (s *Server) authorizeIAM(fn op) op {
 	}
 }
 
-func (s *Server) rootSessionDenies(c *call) error {
-	task, ok := strings.CutPrefix(c.caller.TaskPolicyARN, rootTaskPolicyPrefix)
+func (s *Service) rootSessionDenies(c *op.Call) error {
+	task, ok := strings.CutPrefix(c.Caller.TaskPolicyARN, auth.RootTaskPolicyPrefix)
 	if !ok {
 		task = "" // not an AWS managed root-task policy: nothing is open
 	}
 	resource := s.iamResource(c)
 	deny := func() error {
-		return errorf(http.StatusForbidden, "AccessDenied",
+		return wire.Errorf(http.StatusForbidden, "AccessDenied",
 			"User: %s is not authorized to perform: iam:%s on resource: %s with an explicit deny in a session policy",
-			c.caller.ARN, c.op, resource)
+			c.Caller.ARN, c.Op, resource)
 	}
-	if !slices.Contains(rootTaskActions[task], c.op) {
+	if !slices.Contains(rootTaskActions[task], c.Op) {
 		return deny()
 	}
-	if c.op != "GetAccountSummary" && resource != rootUserARN(c.caller.AccountID) {
+	if c.Op != "GetAccountSummary" && resource != auth.RootUserARN(c.Caller.AccountID) {
 		return deny()
 	}
 	return nil
 }
 
 // iamResource is the resource an IAM request acts on, as a policy sees it.
-func (s *Server) iamResource(c *call) string {
-	acct := c.caller.AccountID
-	if name := c.form.Get("UserName"); name != "" {
+func (s *Service) iamResource(c *op.Call) string {
+	acct := c.Caller.AccountID
+	if name := c.Form.Get("UserName"); name != "" {
 		return "arn:aws:iam::" + acct + ":user/" + name
 	}
-	switch c.op {
+	switch c.Op {
 	case "ListAccessKeys", "ListSigningCertificates", "ListMFADevices", "GetLoginProfile", "GetUser",
 		"CreateLoginProfile", "DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeactivateMFADevice":
 		// Without a UserName these act on the caller itself.
-		if c.caller.Kind == kindRootSession {
-			return rootUserARN(acct)
+		if c.Caller.Kind == auth.RootSession {
+			return auth.RootUserARN(acct)
 		}
-		return c.caller.ARN
+		return c.Caller.ARN
 	case "GetAccessKeyLastUsed":
-		id := c.form.Get("AccessKeyId")
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		if a, ok := s.world.accounts[acct]; ok && rootKeyIndex(a, id) >= 0 {
-			return rootUserARN(acct)
+		id := c.Form.Get("AccessKeyId")
+		if a, ok := s.world.Accounts[acct]; ok && rootKeyIndex(a, id) >= 0 {
+			return auth.RootUserARN(acct)
 		}
-		if p, ok := s.world.principals[id]; ok && p.Kind == kindUser && p.AccountID == acct {
+		if p, ok := s.creds.Lookup(id); ok && p.Kind == auth.User && p.AccountID == acct {
 			return p.ARN
 		}
 		return "access key " + id
@@ -199,17 +226,10 @@ func (s *Server) iamResource(c *call) string {
 	return "*"
 }
 
-func rootUserARN(accountID string) string { return "arn:aws:iam::" + accountID + ":root" }
-
 // account returns a copy of the account's modelled state; an account outside
 // the fixture (a caller from outside the organization) is an empty account.
-func (s *Server) account(id string) Account {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if a, ok := s.world.accounts[id]; ok {
-		return *a
-	}
-	return Account{ID: id}
+func (s *Service) account(id string) fixture.Account {
+	return *s.world.Account(id)
 }
 
 // iamUser is an IAM user the simulator knows of: the owner of a fixture
@@ -227,17 +247,15 @@ type iamUser struct {
 // iamUsers lists the IAM users of an account, by name. Only fixture
 // credentials make users, so this reads the fixture rather than every
 // session the simulator has issued.
-func (s *Server) iamUsers(accountID string) map[string]*iamUser {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (s *Service) iamUsers(accountID string) map[string]*iamUser {
 	var created time.Time
-	if a, ok := s.world.accounts[accountID]; ok {
+	if a, ok := s.world.Accounts[accountID]; ok {
 		created = rootCreated(a)
 	}
 	users := map[string]*iamUser{}
-	for _, cred := range s.opts.Fixture.Credentials {
-		p, ok := s.world.principals[cred.AccessKeyID]
-		if !ok || p.Kind != kindUser || p.AccountID != accountID {
+	for _, cred := range s.world.Credentials {
+		p, ok := s.creds.Lookup(cred.AccessKeyID)
+		if !ok || p.Kind != auth.User || p.AccountID != accountID {
 			continue
 		}
 		u, ok := users[cred.UserName]
@@ -276,19 +294,20 @@ type memberList[T any] struct {
 
 // ---- GetAccountSummary ----
 
-type summaryEntry struct {
+// SummaryEntry is one key of GetAccountSummary's SummaryMap.
+type SummaryEntry struct {
 	Key   string `xml:"key"`
 	Value int32  `xml:"value"`
 }
 
 type getAccountSummaryResult struct {
 	XMLName    xml.Name       `xml:"GetAccountSummaryResult"`
-	SummaryMap []summaryEntry `xml:"SummaryMap>entry"`
+	SummaryMap []SummaryEntry `xml:"SummaryMap>entry"`
 }
 
-// summaryKeys are the SummaryMap keys in the order of the API model, with
+// DefaultSummary are the SummaryMap keys in the order of the API model, with
 // the defaults of a fresh account (quotas as AWS documents them today).
-var summaryKeys = []summaryEntry{
+var DefaultSummary = []SummaryEntry{
 	{"Users", 0}, {"UsersQuota", 5000}, {"Groups", 0}, {"GroupsQuota", 300},
 	{"ServerCertificates", 0}, {"ServerCertificatesQuota", 20},
 	{"UserPolicySizeQuota", 2048}, {"GroupPolicySizeQuota", 5120}, {"GroupsPerUserQuota", 10},
@@ -308,20 +327,20 @@ var summaryKeys = []summaryEntry{
 // overridden by a fixture's Summary.
 var rootFlags = []string{"AccountMFAEnabled", "AccountAccessKeysPresent", "AccountPasswordPresent", "AccountSigningCertificatesPresent"}
 
-func (s *Server) getAccountSummary(c *call) (any, error) {
-	a := s.account(c.caller.AccountID)
+func (s *Service) getAccountSummary(c *op.Call) (any, error) {
+	a := s.account(c.Caller.AccountID)
 	if a.Faults.DenyGetAccountSummary {
-		return nil, errorf(http.StatusForbidden, "AccessDenied",
+		return nil, wire.Errorf(http.StatusForbidden, "AccessDenied",
 			"User: %s is not authorized to perform: iam:GetAccountSummary on resource: * with an explicit deny in a service control policy",
-			c.caller.ARN)
+			c.Caller.ARN)
 	}
-	return &getAccountSummaryResult{SummaryMap: s.summary(&a)}, nil
+	return &getAccountSummaryResult{SummaryMap: s.Summary(&a)}, nil
 }
 
-// summary computes the SummaryMap of an account.
-func (s *Server) summary(a *Account) []summaryEntry {
-	values := make(map[string]int32, len(summaryKeys))
-	for _, e := range summaryKeys {
+// Summary computes the SummaryMap of an account.
+func (s *Service) Summary(a *fixture.Account) []SummaryEntry {
+	values := make(map[string]int32, len(DefaultSummary))
+	for _, e := range DefaultSummary {
 		values[e.Key] = e.Value
 	}
 	values["Users"] = int32(len(s.iamUsers(a.ID)))
@@ -347,13 +366,13 @@ func (s *Server) summary(a *Account) []summaryEntry {
 	values["AccountPasswordPresent"] = b2i(a.Root.Password != nil)
 	values["AccountSigningCertificatesPresent"] = b2i(len(a.Root.SigningCertificates) > 0)
 
-	out := make([]summaryEntry, 0, len(values))
-	for _, e := range summaryKeys {
-		out = append(out, summaryEntry{e.Key, values[e.Key]})
+	out := make([]SummaryEntry, 0, len(values))
+	for _, e := range DefaultSummary {
+		out = append(out, SummaryEntry{e.Key, values[e.Key]})
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		out = append(out, summaryEntry{k, values[k]})
+		out = append(out, SummaryEntry{k, values[k]})
 	}
 	return out
 }
@@ -373,31 +392,29 @@ type listOrganizationsFeaturesResult struct {
 	EnabledFeatures memberList[string] `xml:"EnabledFeatures"`
 }
 
-func (s *Server) listOrganizationsFeatures(c *call) (any, error) {
-	acct := c.caller.AccountID
-	s.mu.RLock()
-	org := s.world.org
-	inOrg := s.world.inOrganization(acct)
-	isAdmin := s.world.isIAMAdministrator(acct)
-	s.mu.RUnlock()
+func (s *Service) listOrganizationsFeatures(c *op.Call) (any, error) {
+	acct := c.Caller.AccountID
+	org := s.world.Org
+	inOrg := s.world.InOrganization(acct)
+	isAdmin := s.world.IsIAMAdministrator(acct)
 	if !inOrg {
-		return nil, errorf(http.StatusBadRequest, "OrganizationNotFoundException",
+		return nil, wire.Errorf(http.StatusBadRequest, "OrganizationNotFoundException",
 			"The request was rejected because no organization is associated with account %s.", acct)
 	}
 	// The four refusals are the operation's error shapes in the IAM service
 	// model (botocore iam/2010-05-08/service-2.json). Which one wins when
 	// several apply is not documented; this order is a guess, and orgscan
 	// reads each of them as "unknown" with its own reason.
-	if org.FeatureSet == FeatureSetConsolidatedBilling {
-		return nil, errorf(http.StatusBadRequest, "OrganizationNotInAllFeaturesModeException",
+	if org.FeatureSet == fixture.FeatureSetConsolidatedBilling {
+		return nil, wire.Errorf(http.StatusBadRequest, "OrganizationNotInAllFeaturesModeException",
 			"The request was rejected because your organization does not have All features enabled.")
 	}
 	if !isAdmin {
-		return nil, errorf(http.StatusBadRequest, "AccountNotManagementOrDelegatedAdministratorException",
+		return nil, wire.Errorf(http.StatusBadRequest, "AccountNotManagementOrDelegatedAdministratorException",
 			"The request was rejected because account %s is not the management account or delegated administrator account for centralized root access.", acct)
 	}
 	if !org.Features.IAMTrustedAccess {
-		return nil, errorf(http.StatusBadRequest, "ServiceAccessNotEnabledException",
+		return nil, wire.Errorf(http.StatusBadRequest, "ServiceAccessNotEnabledException",
 			"The request was rejected because trusted access is not enabled for IAM in Organizations.")
 	}
 	res := &listOrganizationsFeaturesResult{OrganizationID: org.ID}
@@ -421,43 +438,43 @@ type credentialSubject struct {
 // subject resolves the UserName parameter (or its absence) as IAM does:
 // without a UserName, an IAM user acts on itself, a root session on the root
 // user, and any other temporary credentials are a validation error.
-func (s *Server) subject(c *call) (credentialSubject, error) {
-	acct := c.caller.AccountID
-	name := c.form.Get("UserName")
+func (s *Service) subject(c *op.Call) (credentialSubject, error) {
+	acct := c.Caller.AccountID
+	name := c.Form.Get("UserName")
 	if name == "" {
-		switch c.caller.Kind {
-		case kindRootSession:
+		switch c.Caller.Kind {
+		case auth.RootSession:
 			return credentialSubject{root: true}, nil
-		case kindUser:
-			name = userNameFromARN(c.caller.ARN)
+		case auth.User:
+			name = userNameFromARN(c.Caller.ARN)
 		default:
-			return credentialSubject{}, errorf(http.StatusBadRequest, "ValidationError",
+			return credentialSubject{}, wire.Errorf(http.StatusBadRequest, "ValidationError",
 				"Must specify userName when calling with non-User credentials")
 		}
 	}
 	u, ok := s.iamUsers(acct)[name]
 	if !ok {
-		return credentialSubject{}, errorf(http.StatusNotFound, "NoSuchEntity", "The user with name %s cannot be found.", name)
+		return credentialSubject{}, wire.Errorf(http.StatusNotFound, "NoSuchEntity", "The user with name %s cannot be found.", name)
 	}
 	return credentialSubject{user: u}, nil
 }
 
 // page applies MaxItems and Marker to a list of n items.
-func page(c *call, n int) (start, end int, marker string, err error) {
+func page(c *op.Call, n int) (start, end int, marker string, err error) {
 	maxItems := 100
-	if v := c.form.Get("MaxItems"); v != "" {
+	if v := c.Form.Get("MaxItems"); v != "" {
 		m, convErr := strconv.Atoi(v)
 		if convErr != nil || m < 1 || m > 1000 {
-			return 0, 0, "", errorf(http.StatusBadRequest, "ValidationError",
+			return 0, 0, "", wire.Errorf(http.StatusBadRequest, "ValidationError",
 				"1 validation error detected: Value '%s' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", v)
 		}
 		maxItems = m
 	}
-	if v := c.form.Get("Marker"); v != "" {
+	if v := c.Form.Get("Marker"); v != "" {
 		raw, decErr := base64.StdEncoding.DecodeString(v)
 		off, convErr := strconv.Atoi(strings.TrimPrefix(string(raw), "awssim-marker-"))
 		if decErr != nil || convErr != nil || !strings.HasPrefix(string(raw), "awssim-marker-") || off < 0 || off > n {
-			return 0, 0, "", errorf(http.StatusBadRequest, "ValidationError", "Invalid Marker %q", v)
+			return 0, 0, "", wire.Errorf(http.StatusBadRequest, "ValidationError", "Invalid Marker %q", v)
 		}
 		start = off
 	}
@@ -482,7 +499,7 @@ type listAccessKeysResult struct {
 	Marker            string                        `xml:"Marker,omitempty"`
 }
 
-func (s *Server) listAccessKeys(c *call) (any, error) {
+func (s *Service) listAccessKeys(c *op.Call) (any, error) {
 	subj, err := s.subject(c)
 	if err != nil {
 		return nil, err
@@ -490,7 +507,7 @@ func (s *Server) listAccessKeys(c *call) (any, error) {
 	var keys []accessKeyMetadata
 	if subj.root {
 		// The root user has no user name; AWS leaves UserName out.
-		a := s.account(c.caller.AccountID)
+		a := s.account(c.Caller.AccountID)
 		for _, k := range a.Root.AccessKeys {
 			keys = append(keys, accessKeyMetadata{AccessKeyID: k.ID, Status: k.Status, CreateDate: isoTime(k.CreatedAt)})
 		}
@@ -523,19 +540,19 @@ type listSigningCertificatesResult struct {
 	Marker       string                         `xml:"Marker,omitempty"`
 }
 
-func (s *Server) listSigningCertificates(c *call) (any, error) {
+func (s *Service) listSigningCertificates(c *op.Call) (any, error) {
 	subj, err := s.subject(c)
 	if err != nil {
 		return nil, err
 	}
 	var certs []signingCertificate
 	if subj.root {
-		a := s.account(c.caller.AccountID)
+		a := s.account(c.Caller.AccountID)
 		for _, sc := range a.Root.SigningCertificates {
 			certs = append(certs, signingCertificate{
 				// The model requires a UserName; for the root user the
 				// simulator answers with the account id.
-				UserName:        c.caller.AccountID,
+				UserName:        c.Caller.AccountID,
 				CertificateID:   sc.ID,
 				CertificateBody: certificateBody(sc.ID),
 				Status:          sc.Status,
@@ -582,21 +599,21 @@ func RootMFASerial(accountID, kind string) string {
 	return "GAHT" + accountID[len(accountID)-8:]
 }
 
-func (s *Server) listMFADevices(c *call) (any, error) {
+func (s *Service) listMFADevices(c *op.Call) (any, error) {
 	subj, err := s.subject(c)
 	if err != nil {
 		return nil, err
 	}
 	var devices []mfaDevice
 	if subj.root {
-		a := s.account(c.caller.AccountID)
+		a := s.account(c.Caller.AccountID)
 		if a.Root.MFA != "" {
 			enabled := a.Root.CreatedAt
 			if a.Root.MFAEnabledAt != nil {
 				enabled = *a.Root.MFAEnabledAt
 			}
 			devices = append(devices, mfaDevice{
-				UserName:     c.caller.AccountID,
+				UserName:     c.Caller.AccountID,
 				SerialNumber: RootMFASerial(a.ID, a.Root.MFA),
 				EnableDate:   isoTime(enabled),
 			})
@@ -622,21 +639,21 @@ type getLoginProfileResult struct {
 	LoginProfile loginProfile `xml:"LoginProfile"`
 }
 
-func (s *Server) getLoginProfile(c *call) (any, error) {
+func (s *Service) getLoginProfile(c *op.Call) (any, error) {
 	subj, err := s.subject(c)
 	if err != nil {
 		return nil, err
 	}
 	if !subj.root {
 		// Fixture users sign requests; none has a console password.
-		return nil, errorf(http.StatusNotFound, "NoSuchEntity", "Login Profile for User %s cannot be found.", subj.user.Name)
+		return nil, wire.Errorf(http.StatusNotFound, "NoSuchEntity", "Login Profile for User %s cannot be found.", subj.user.Name)
 	}
-	a := s.account(c.caller.AccountID)
+	a := s.account(c.Caller.AccountID)
 	if a.Root.Password == nil {
-		return nil, errorf(http.StatusNotFound, "NoSuchEntity", "Login Profile for User %s cannot be found.", c.caller.AccountID)
+		return nil, wire.Errorf(http.StatusNotFound, "NoSuchEntity", "Login Profile for User %s cannot be found.", c.Caller.AccountID)
 	}
 	return &getLoginProfileResult{LoginProfile: loginProfile{
-		UserName:              c.caller.AccountID,
+		UserName:              c.Caller.AccountID,
 		CreateDate:            isoTime(a.Root.Password.CreatedAt),
 		PasswordResetRequired: a.Root.PasswordReset,
 	}}, nil
@@ -654,13 +671,13 @@ type getAccessKeyLastUsedResult struct {
 	AccessKeyLastUsed accessKeyLastUsed `xml:"AccessKeyLastUsed"`
 }
 
-func (s *Server) getAccessKeyLastUsed(c *call) (any, error) {
-	id := c.form.Get("AccessKeyId")
+func (s *Service) getAccessKeyLastUsed(c *op.Call) (any, error) {
+	id := c.Form.Get("AccessKeyId")
 	if id == "" {
-		return nil, errorf(http.StatusBadRequest, "ValidationError",
+		return nil, wire.Errorf(http.StatusBadRequest, "ValidationError",
 			"1 validation error detected: Value null at 'accessKeyId' failed to satisfy constraint: Member must not be null")
 	}
-	acct := c.caller.AccountID
+	acct := c.Caller.AccountID
 	a := s.account(acct)
 	// AWS reports "N/A" for a key that was never used, and no date.
 	used := accessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}
@@ -680,12 +697,12 @@ func (s *Server) getAccessKeyLastUsed(c *call) (any, error) {
 	}
 	// A key of another account, or none at all, is not a resource the
 	// caller may read.
-	return nil, errorf(http.StatusForbidden, "AccessDenied",
-		"User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", c.caller.ARN, id)
+	return nil, wire.Errorf(http.StatusForbidden, "AccessDenied",
+		"User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", c.Caller.ARN, id)
 }
 
-func rootKeyIndex(a *Account, id string) int {
-	return slices.IndexFunc(a.Root.AccessKeys, func(k AccessKey) bool { return k.ID == id })
+func rootKeyIndex(a *fixture.Account, id string) int {
+	return slices.IndexFunc(a.Root.AccessKeys, func(k fixture.AccessKey) bool { return k.ID == id })
 }
 
 func orNA(s string) string {
@@ -709,16 +726,16 @@ type getUserResult struct {
 	User    iamUserXML `xml:"User"`
 }
 
-func (s *Server) getUser(c *call) (any, error) {
+func (s *Service) getUser(c *op.Call) (any, error) {
 	subj, err := s.subject(c)
 	if err != nil {
 		return nil, err
 	}
-	a := s.account(c.caller.AccountID)
+	a := s.account(c.Caller.AccountID)
 	if subj.root {
 		// The root user has neither a name nor a path; its id is the
 		// account id.
-		u := iamUserXML{UserID: a.ID, Arn: rootUserARN(a.ID), CreateDate: isoTime(rootCreated(&a))}
+		u := iamUserXML{UserID: a.ID, Arn: auth.RootUserARN(a.ID), CreateDate: isoTime(rootCreated(&a))}
 		if a.Root.Password != nil {
 			u.PasswordLastUsed = isoTimePtr(a.Root.Password.LastUsedAt)
 		}
@@ -731,7 +748,7 @@ func (s *Server) getUser(c *call) (any, error) {
 }
 
 // rootCreated is when the root user (the account) was created.
-func rootCreated(a *Account) time.Time {
+func rootCreated(a *fixture.Account) time.Time {
 	if !a.Root.CreatedAt.IsZero() {
 		return a.Root.CreatedAt
 	}
@@ -772,23 +789,21 @@ type listVirtualMFADevicesResult struct {
 // AssignmentStatus is Assigned, Unassigned or Any (the default), per the
 // API reference (ListVirtualMFADevices). Explicit denies of the caller
 // apply, worded as IAM words them (403 AccessDenied).
-func (s *Server) listVirtualMFADevices(c *call) (any, error) {
-	for _, d := range c.caller.Deny {
-		if matchesAny(d.Actions, "iam:ListVirtualMFADevices", true) && matchesAny(d.Resources, "*", false) {
-			return nil, errorf(http.StatusForbidden, "AccessDenied",
-				"User: %s is not authorized to perform: iam:ListVirtualMFADevices on resource: * with an explicit deny in an identity-based policy",
-				c.caller.ARN)
-		}
+func (s *Service) listVirtualMFADevices(c *op.Call) (any, error) {
+	if auth.Denied(c.Caller, "iam:ListVirtualMFADevices", "*") {
+		return nil, wire.Errorf(http.StatusForbidden, "AccessDenied",
+			"User: %s is not authorized to perform: iam:ListVirtualMFADevices on resource: * with an explicit deny in an identity-based policy",
+			c.Caller.ARN)
 	}
-	status := c.form.Get("AssignmentStatus")
+	status := c.Form.Get("AssignmentStatus")
 	switch status {
 	case "", "Any", "Assigned", "Unassigned":
 	default:
-		return nil, errorf(http.StatusBadRequest, "ValidationError",
+		return nil, wire.Errorf(http.StatusBadRequest, "ValidationError",
 			"1 validation error detected: Value '%s' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Assigned, Unassigned, Any]", status)
 	}
 	var devices []virtualMFADevice
-	a := s.account(c.caller.AccountID)
+	a := s.account(c.Caller.AccountID)
 	if a.Root.MFA == "virtual" && status != "Unassigned" {
 		enabled := a.Root.CreatedAt
 		if a.Root.MFAEnabledAt != nil {
@@ -797,7 +812,7 @@ func (s *Server) listVirtualMFADevices(c *call) (any, error) {
 		devices = append(devices, virtualMFADevice{
 			SerialNumber: RootMFASerial(a.ID, a.Root.MFA),
 			User: &virtualMFAOwner{
-				Path: "/", UserID: a.ID, Arn: rootUserARN(a.ID), CreateDate: isoTime(rootCreated(&a)),
+				Path: "/", UserID: a.ID, Arn: auth.RootUserARN(a.ID), CreateDate: isoTime(rootCreated(&a)),
 			},
 			EnableDate: isoTime(enabled),
 		})
