@@ -27,14 +27,14 @@ var csvBaseColumns = []string{
 	"findings", "severity", "error_code", "error", "scanned_at",
 }
 
-// CSVColumns is the CSV header, in order. With details it adds the
+// csvColumns is the CSV header, in order. With details it adds the
 // flattened root_credentials: per access key (1 and 2) id, active,
 // created_at, last_used_at, last_used_service and last_used_region; per
 // signing certificate (1 and 2) id, active and uploaded_at; then
 // root_mfa_devices, root_password_last_used_at, details_source,
 // details_as_of, and details_error_code and details_error, which say why
 // an ok row has no details.
-func CSVColumns(details bool) []string {
+func csvColumns(details bool) []string {
 	cols := append([]string(nil), csvBaseColumns...)
 	if !details {
 		return cols
@@ -67,7 +67,7 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 		return err
 	}
 	bw := bufio.NewWriter(c.w)
-	header := CSVColumns(c.o.Details)
+	header := csvColumns(c.o.Details)
 	writeCSVRecord(bw, header)
 	rec := make([]string, 0, len(header))
 	for _, r := range sortedRows(rep) {

@@ -20,7 +20,7 @@ func parseCSV(t *testing.T, out []byte, details bool) [][]string {
 	if err != nil {
 		t.Fatalf("the csv does not parse back: %v\n%s", err, out)
 	}
-	if want := CSVColumns(details); len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
+	if want := csvColumns(details); len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
 		t.Fatalf("header %q, want %q", recs[0], want)
 	}
 	return recs
@@ -92,7 +92,7 @@ func TestCSVNeutralisesHostileCells(t *testing.T) {
 			for _, r := range recs[1:] {
 				byID[r[0]] = r
 			}
-			col := func(name string) int { return indexOf(CSVColumns(details), name) }
+			col := func(name string) int { return indexOf(csvColumns(details), name) }
 			hostile := byID["333333333333"]
 			for _, tc := range []struct{ got, want string }{
 				{hostile[col("account_name")], "'" + Sanitize(hostileName)},
@@ -180,7 +180,7 @@ func TestCSVQuotesEveryCellThatHoldsASeparator(t *testing.T) {
 			if got := strings.Split(strings.TrimPrefix(line, "123456789012,"), ",")[0]; !strings.HasPrefix(strings.TrimPrefix(line, "123456789012,"), tc.want+",") {
 				t.Errorf("account_name written as %s..., want %s", got, tc.want)
 			}
-			checkSeparatorsQuoted(t, out, len(CSVColumns(false)))
+			checkSeparatorsQuoted(t, out, len(csvColumns(false)))
 			recs := parseCSV(t, out, false)
 			if got, want := recs[1][1], csvCell(tc.value); got != want {
 				t.Errorf("the cell reads back as %q, want %q", got, want)
@@ -199,7 +199,7 @@ func TestCSVValues(t *testing.T) {
 	}
 	recs := parseCSV(t, render(t, FormatCSV, &scan.Report{Accounts: []scan.Row{row}}, Options{}), false)
 	rec := recs[1]
-	col := func(name string) string { return rec[indexOf(CSVColumns(false), name)] }
+	col := func(name string) string { return rec[indexOf(csvColumns(false), name)] }
 	for _, tc := range []struct{ name, got, want string }{
 		{"true is written as true", col("root_access_keys"), "true"},
 		{"false is written as false", col("root_signing_certificates"), "false"},

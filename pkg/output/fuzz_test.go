@@ -71,13 +71,13 @@ func FuzzCSVWriter(f *testing.F) {
 				t.Fatalf("%d records, want %d", len(recs), 1+len(rep.Accounts))
 			}
 			checkNoFormula(t, recs)
-			checkSeparatorsQuoted(t, buf.Bytes(), len(CSVColumns(details)))
+			checkSeparatorsQuoted(t, buf.Bytes(), len(csvColumns(details)))
 			// A cell that led with a tab or line break, or with a formula
 			// sign behind whitespace, keeps its text behind the apostrophe.
 			var name string // the email, in the name column of the second row
 			for _, rec := range recs[1:] {
 				if rec[0] == "888888888888" {
-					name = rec[indexOf(CSVColumns(details), "account_name")]
+					name = rec[indexOf(csvColumns(details), "account_name")]
 				}
 			}
 			clean := Sanitize(email)

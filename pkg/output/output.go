@@ -111,9 +111,9 @@ func FormatFromExtension(path string) (string, bool) {
 	return "", false
 }
 
-// ContentType is the media type of a format, for uploads; "" when the
+// contentType is the media type of a format, for uploads; "" when the
 // format is unknown.
-func ContentType(format string) string {
+func contentType(format string) string {
 	switch format {
 	case FormatTable:
 		return "text/plain; charset=utf-8"

@@ -81,7 +81,7 @@ func (s S3Sink) Deliver(ctx context.Context, rep *scan.Report, format string, re
 	}
 	uri := "s3://" + s.Bucket + "/" + key
 	res, err := upload(ctx, s.API, uploadInput{
-		Bucket: s.Bucket, Key: key, Body: buf.Bytes(), ContentType: ContentType(format),
+		Bucket: s.Bucket, Key: key, Body: buf.Bytes(), ContentType: contentType(format),
 		SSE: s.SSE, KMSKeyID: s.KMSKeyID, ExpectedBucketOwner: s.ExpectedBucketOwner,
 		Metadata: reportMetadata(rep),
 	})

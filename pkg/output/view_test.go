@@ -85,7 +85,7 @@ func TestRenderersShowTheRowsView(t *testing.T) {
 	}{
 		{"the table shows every finding, comma-separated, then the details error",
 			strings.Contains(table, "root-access-key,from-a-newer-orgscan,,=next; AccessDenied: no details")},
-		{"the CSV shows the view's severity", csv[1][indexOf(CSVColumns(false), "severity")] == v.Severity},
+		{"the CSV shows the view's severity", csv[1][indexOf(csvColumns(false), "severity")] == v.Severity},
 		{"the HTML report shows the same findings and details error",
 			strings.Contains(page, `<span class="tag">from-a-newer-orgscan</span> <span class="tag">,=next</span>`) &&
 				strings.Contains(page, `<span class="code">AccessDenied</span>: no details`)},

@@ -202,16 +202,16 @@ func DefinitionOf(id string) (Definition, bool) {
 	return d, ok
 }
 
-// SeverityOf is a finding's severity; "" for an id this version does not
+// severityOf is a finding's severity; "" for an id this version does not
 // know.
-func SeverityOf(id string) Severity { return definitions[id].Severity }
+func severityOf(id string) Severity { return definitions[id].Severity }
 
 // HighestSeverity is the most severe of the findings' known severities; ""
 // when there are none.
 func HighestSeverity(findings []string) Severity {
 	var top Severity
 	for _, f := range findings {
-		if s := SeverityOf(f); s.Rank() > top.Rank() {
+		if s := severityOf(f); s.Rank() > top.Rank() {
 			top = s
 		}
 	}
@@ -223,7 +223,7 @@ func HighestSeverity(findings []string) Severity {
 // finding must not let it pass.
 func AnyAtLeast(findings []string, min Severity) bool {
 	for _, f := range findings {
-		s := SeverityOf(f)
+		s := severityOf(f)
 		if s == "" || s.AtLeast(min) {
 			return true
 		}

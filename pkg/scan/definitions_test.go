@@ -135,7 +135,7 @@ func TestSeverities(t *testing.T) {
 	if _, err := scan.ParseSeverity("severe"); err == nil || !strings.Contains(err.Error(), "critical, high, medium, low, informational") {
 		t.Errorf("ParseSeverity(severe) = %v, want an error naming the choices", err)
 	}
-	if got := scan.SeverityOf(scan.FindingRootPassword); got != scan.SeverityInformational {
+	if got := scan.HighestSeverity([]string{scan.FindingRootPassword}); got != scan.SeverityInformational {
 		t.Errorf("root-password is %q: the management account's root user must keep a password", got)
 	}
 }
