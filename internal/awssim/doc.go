@@ -32,13 +32,19 @@
 //     managed task policy under arn:aws:iam::aws:policy/root-task/, for the
 //     management account or IAM's delegated administrator, when the
 //     organization's centralized root access features allow that task.
-//   - IAM: GetAccountSummary (the root-user flags computed from the
-//     fixture), ListOrganizationsFeatures, GenerateCredentialReport and
-//     GetCredentialReport; in an AssumeRoot session with
+//   - IAM: GetAccountSummary (the root-user flags computed from the root
+//     user as it stands), ListOrganizationsFeatures, GenerateCredentialReport
+//     and GetCredentialReport; in an AssumeRoot session with
 //     IAMAuditRootUserCredentials, the read calls about the root user
 //     (ListAccessKeys, ListSigningCertificates, ListMFADevices,
-//     GetLoginProfile, GetAccessKeyLastUsed, GetUser), every other action
-//     denied as the task policy denies it.
+//     GetLoginProfile, GetAccessKeyLastUsed, GetUser); with
+//     IAMDeleteRootUserCredentials, the same reads but GetAccountSummary,
+//     and DeleteAccessKey, DeleteSigningCertificate, DeleteLoginProfile and
+//     DeactivateMFADevice on the root user (NoSuchEntity, 404, for one
+//     already gone). In a root session every other action is denied as the
+//     task policy denies it. The deletions are real: GetAccountSummary, the
+//     credential report and later sessions see them, and Server.RootUser
+//     tells what is left.
 //   - S3 (path or virtual-host style): PutObject, GetObject, HeadObject,
 //     ListObjectsV2 on the fixture's buckets.
 //
@@ -47,7 +53,9 @@
 // probability and per service), then the token-bucket quotas (STS and
 // Organizations per calling account, IAM per target account, each with
 // AWS's throttling code). Counters per operation are read with
-// Server.Stats or GET /_awssim/stats. Everything random is seeded by
+// Server.Stats or GET /_awssim/stats; their Mutations count every
+// authenticated request for an IAM action that changes state, whatever its
+// answer, so a test can prove that a dry run asked for no change. Everything random is seeded by
 // Options.Seed; Options.Now is the clock of credential expiry.
 //
 // # Packages
@@ -64,13 +72,15 @@
 //	auth               SigV4, principals and issued sessions, Deny statements
 //	world              the organization as loaded: read-only, no lock
 //	op                 Call (an authenticated request) and Func (an operation)
-//	stats              counters per operation
+//	stats              counters per operation, mutating calls among them
 //	quota              token buckets and each service's throttling answer
 //	faults             latency, 5xx and dropped connections, per-account faults
 //	service/organizations, service/sts, service/iam, service/s3
 //	                   one package per service, each owning the state its
-//	                   operations change (IAM its credential reports, S3 its
-//	                   buckets and objects; issued sessions are auth's)
+//	                   operations change (IAM its credential reports and the
+//	                   root users' credentials, a copy of the fixture's made
+//	                   on an account's first change, under IAM's own lock;
+//	                   S3 its buckets and objects; issued sessions are auth's)
 //
 // In layers, each importing only from the layers above it:
 //
@@ -166,6 +176,10 @@
 //	aws organizations list-accounts
 //	aws sts assume-root --target-principal 222222222222 \
 //	    --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials
+//	aws sts assume-root --target-principal 222222222222 \
+//	    --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials
+//	# with that session's credentials exported:
+//	aws iam delete-access-key --access-key-id AKIAROOTKEY222222222
 //	curl -s $AWS_ENDPOINT_URL/_awssim/stats
 //
 // It listens on loopback addresses only (it hands out credentials) and

@@ -286,6 +286,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Caller = caller
+	if service == "iam" && iam.Mutating(c.Op) {
+		// Counted before faults and authorization: an attempt to change
+		// state is what a dry run must never make.
+		s.stats.Mutation(service, c.Op)
+	}
 
 	if !s.admit(w, c, reqID) {
 		return
@@ -433,6 +438,10 @@ func (s *Server) admit(w http.ResponseWriter, c *op.Call, reqID string) bool {
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.Snapshot() }
+
+// RootUser is the root user of an account as the simulator's IAM has left
+// it: the fixture's, less what root sessions deleted.
+func (s *Server) RootUser(accountID string) RootUser { return s.iam.RootUser(accountID) }
 
 // ResetStats zeroes the counters (between benchmark phases).
 func (s *Server) ResetStats() { s.stats.Reset() }

@@ -1,5 +1,5 @@
 // Package stats counts what happened to each operation: requests,
-// throttled answers and other failures.
+// throttled answers, other failures, and calls that ask to change state.
 package stats
 
 import (
@@ -13,6 +13,10 @@ type OpStats struct {
 	Requests  int64 `json:"requests"`
 	Throttled int64 `json:"throttled"`
 	Failed    int64 `json:"failed"` // errors other than throttling
+	// Mutations counts authenticated requests for an action that changes
+	// state, whatever their answer: a dry run must make none, so a refused
+	// or failed attempt counts as much as a done one.
+	Mutations int64 `json:"mutations"`
 }
 
 // Stats is a snapshot of the per-operation counters, keyed "service:Operation".
@@ -30,6 +34,7 @@ func (st Stats) Total(service string) OpStats {
 		t.Requests += v.Requests
 		t.Throttled += v.Throttled
 		t.Failed += v.Failed
+		t.Mutations += v.Mutations
 	}
 	return t
 }
@@ -57,6 +62,13 @@ func (st *Counters) get(service, op string) *OpStats {
 func (st *Counters) Request(service, op string) {
 	st.mu.Lock()
 	st.get(service, op).Requests++
+	st.mu.Unlock()
+}
+
+// Mutation counts an authenticated request for an action that changes state.
+func (st *Counters) Mutation(service, op string) {
+	st.mu.Lock()
+	st.get(service, op).Mutations++
 	st.mu.Unlock()
 }
 

@@ -117,7 +117,7 @@ func (s *Service) generateCredentialReport(c *op.Call) (any, error) {
 
 func (s *Service) getCredentialReport(c *op.Call) (any, error) {
 	s.reportsMu.Lock()
-	a := *s.world.Account(c.Caller.AccountID)
+	a := s.account(c.Caller.AccountID)
 	r := s.reportLocked(&a)
 	r.advance(c.Now)
 	generating, generatedAt := r.Generating, r.GeneratedAt

@@ -18,6 +18,11 @@
 //     they answer for the root user in an AssumeRoot session, for the
 //     calling user with fixture credentials, and are a ValidationError for
 //     any other session. Fixture credentials are the account's IAM users.
+//   - DeleteAccessKey, DeleteSigningCertificate, DeleteLoginProfile and
+//     DeactivateMFADevice on the root user, in a root session whose task
+//     policy allows them (rootcreds.go). The deletions are real: the
+//     service owns each account's root credentials from its first change
+//     on, and every read above sees them.
 //
 // A root session is held to its task policy: the actions the AWS managed
 // root-task policy leaves open, on the root user only; every other action,
@@ -44,12 +49,13 @@ import (
 )
 
 // Service answers IAM in the account the credentials act in. The
-// organization is read-only; credential reports are the state IAM's
-// operations change.
+// organization is read-only; credential reports and the root users'
+// credentials are the state IAM's operations change.
 type Service struct {
 	world *world.World
 	creds *auth.Store
 	ops   map[string]op.Func
+	roots rootUsers
 
 	reportsMu sync.Mutex
 	reports   map[string]*credentialReport // by account id
@@ -82,6 +88,10 @@ func (s *Service) iamOps() map[string]op.Func {
 		"GetAccessKeyLastUsed":      s.getAccessKeyLastUsed,
 		"GetUser":                   s.getUser,
 		"ListVirtualMFADevices":     s.listVirtualMFADevices,
+		"DeleteAccessKey":           s.deleteAccessKey,
+		"DeleteSigningCertificate":  s.deleteSigningCertificate,
+		"DeleteLoginProfile":        s.deleteLoginProfile,
+		"DeactivateMFADevice":       s.deactivateMFADevice,
 	}
 	notSimulated := s.authorizeIAM(notSimulatedIAM)
 	ops := make(map[string]op.Func, len(iamActionNames))
@@ -149,9 +159,14 @@ func notSimulatedIAM(c *op.Call) (any, error) {
 // its first statement (a Deny with NotAction) leaves open. Its second
 // statement denies those same actions, except GetAccountSummary, on any
 // resource but the root user (NotResource arn:aws:iam::*:root). Source: the
-// AWS managed policy documents in the IAM User Guide. A task policy not
-// listed here (S3UnlockBucketPolicy, SQSUnlockQueuePolicy, or an unknown one)
-// leaves no IAM action open.
+// AWS managed policy documents in the IAM User Guide; IAMDeleteRootUserCredentials
+// as its version v1 reads (AWS Managed Policy Reference,
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/IAMDeleteRootUserCredentials.html).
+// That policy lists DeleteVirtualMFADevice, whose resource is the device
+// (arn:aws:iam::ACCOUNT:mfa/NAME), never arn:aws:iam::*:root, so its second
+// statement denies it: reading the policy so is the simulator's inference.
+// A task policy not listed here (S3UnlockBucketPolicy, SQSUnlockQueuePolicy,
+// or an unknown one) leaves no IAM action open.
 var rootTaskActions = map[string][]string{
 	"IAMAuditRootUserCredentials": {
 		"ListAccessKeys", "ListSigningCertificates", "GetLoginProfile", "ListMFADevices",
@@ -160,8 +175,8 @@ var rootTaskActions = map[string][]string{
 	"IAMCreateRootUserPassword": {"CreateLoginProfile", "GetLoginProfile"},
 	"IAMDeleteRootUserCredentials": {
 		"DeleteAccessKey", "DeleteSigningCertificate", "DeleteLoginProfile", "DeactivateMFADevice",
-		"ListAccessKeys", "ListSigningCertificates", "GetLoginProfile", "ListMFADevices",
-		"GetUser", "GetAccessKeyLastUsed",
+		"DeleteVirtualMFADevice", "ListAccessKeys", "ListSigningCertificates", "GetLoginProfile",
+		"ListMFADevices", "GetUser", "GetAccessKeyLastUsed",
 	},
 }
 
@@ -213,9 +228,13 @@ func (s *Service) iamResource(c *op.Call) string {
 			return auth.RootUserARN(acct)
 		}
 		return c.Caller.ARN
+	case "DeleteVirtualMFADevice":
+		if serial := c.Form.Get("SerialNumber"); serial != "" {
+			return serial
+		}
 	case "GetAccessKeyLastUsed":
 		id := c.Form.Get("AccessKeyId")
-		if a, ok := s.world.Accounts[acct]; ok && rootKeyIndex(a, id) >= 0 {
+		if a := s.account(acct); s.world.InOrganization(acct) && rootKeyIndex(&a, id) >= 0 {
 			return auth.RootUserARN(acct)
 		}
 		if p, ok := s.creds.Lookup(id); ok && p.Kind == auth.User && p.AccountID == acct {
@@ -226,10 +245,13 @@ func (s *Service) iamResource(c *op.Call) string {
 	return "*"
 }
 
-// account returns a copy of the account's modelled state; an account outside
-// the fixture (a caller from outside the organization) is an empty account.
+// account returns a copy of the account's modelled state, its root user as
+// IAM's operations have left it; an account outside the fixture (a caller
+// from outside the organization) is an empty account.
 func (s *Service) account(id string) fixture.Account {
-	return *s.world.Account(id)
+	a := *s.world.Account(id)
+	a.Root = s.roots.current(&a)
+	return a
 }
 
 // iamUser is an IAM user the simulator knows of: the owner of a fixture
