@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -31,22 +30,8 @@ func TestTheExampleScansTheSimulatedOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := simtest.Start(t, fx, awssim.Options{}, 4)
-	cred, err := fx.ManagementCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(bin)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ACCESS_KEY_ID=" + cred.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + cred.SecretAccessKey,
-		"AWS_REGION=us-east-1",
-		"AWS_ENDPOINT_URL=" + w.Server.URL(),
-	}
+	cmd.Env = simtest.ProcessEnv(t, fx, w.Server.URL())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

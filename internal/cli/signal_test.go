@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orgscan/orgscan/internal/awssim"
+	"github.com/orgscan/orgscan/internal/simtest"
 )
 
 // buildOrgscan compiles the real binary once per test that needs it.
@@ -29,21 +30,7 @@ func buildOrgscan(t *testing.T) string {
 // binaryEnv is a clean environment that points the binary at the simulator.
 func binaryEnv(t *testing.T, s *sim) []string {
 	t.Helper()
-	cred, err := s.fx.ManagementCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ACCESS_KEY_ID=" + cred.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + cred.SecretAccessKey,
-		"AWS_REGION=us-east-1",
-		"AWS_ENDPOINT_URL=" + s.srv.URL(),
-	}
+	return simtest.ProcessEnv(t, s.fx, s.srv.URL())
 }
 
 func TestInterruptWritesAPartialMarkedReportAndExits130(t *testing.T) {

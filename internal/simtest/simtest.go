@@ -5,6 +5,7 @@ package simtest
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -50,4 +51,26 @@ func Start(tb testing.TB, fx *awssim.Fixture, opts awssim.Options, concurrency i
 		tb.Fatalf("identify the caller: %v", err)
 	}
 	return w
+}
+
+// ProcessEnv is a clean environment for a program run as a child process:
+// nothing of the caller's AWS setup, the management account's keys of fx,
+// and the simulator at url as its endpoint.
+func ProcessEnv(tb testing.TB, fx *awssim.Fixture, url string) []string {
+	tb.Helper()
+	cred, err := fx.ManagementCredential()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + tb.TempDir(),
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY_ID=" + cred.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + cred.SecretAccessKey,
+		"AWS_REGION=us-east-1",
+		"AWS_ENDPOINT_URL=" + url,
+	}
 }
