@@ -18,6 +18,8 @@ type (
 	OU                      = fixture.OU
 	Account                 = fixture.Account
 	AccountFaults           = fixture.AccountFaults
+	AlternateContacts       = fixture.AlternateContacts
+	Contact                 = fixture.Contact
 	CredentialReportFixture = fixture.CredentialReportFixture
 	RootUser                = fixture.RootUser
 	AccessKey               = fixture.AccessKey
@@ -39,6 +41,7 @@ type (
 // Service principals and feature sets the simulator gives a meaning to.
 const (
 	IAMServicePrincipal           = fixture.IAMServicePrincipal
+	AccountServicePrincipal       = fixture.AccountServicePrincipal
 	FeatureSetAll                 = fixture.FeatureSetAll
 	FeatureSetConsolidatedBilling = fixture.FeatureSetConsolidatedBilling
 )

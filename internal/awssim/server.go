@@ -18,6 +18,7 @@ import (
 	"github.com/orgscan/orgscan/internal/awssim/op"
 	"github.com/orgscan/orgscan/internal/awssim/quota"
 	"github.com/orgscan/orgscan/internal/awssim/rng"
+	"github.com/orgscan/orgscan/internal/awssim/service/account"
 	"github.com/orgscan/orgscan/internal/awssim/service/iam"
 	"github.com/orgscan/orgscan/internal/awssim/service/organizations"
 	"github.com/orgscan/orgscan/internal/awssim/service/s3"
@@ -47,17 +48,22 @@ type Options struct {
 	// one second's worth of requests.
 	STSRate   float64 // per calling account (AWS: 600/s)
 	STSBurst  int
-	OrgsRate  float64 // per calling account
+	OrgsRate  float64 // per calling account, one bucket for every operation
 	OrgsBurst int
 	IAMRate   float64 // per target account
 	IAMBurst  int
+	// AccountRate is Account Management's, per calling account (AWS:
+	// GetAlternateContact 10/s, burst 15, "per account" in the Account
+	// Management Reference Guide's quotas, read here as the caller's).
+	AccountRate  float64
+	AccountBurst int
 
 	// ErrorRate and DropRate are the probabilities that a request gets a
 	// 5xx response or has its connection dropped without a response.
 	ErrorRate float64
 	DropRate  float64
 	// FaultServices limits ErrorRate and DropRate to these services
-	// (organizations, sts, iam, s3); empty means all.
+	// (organizations, sts, iam, s3, account); empty means all.
 	FaultServices []string
 	// MaxFaultBurst, when positive, is the most faults injected in a row
 	// into the same request (calling account, operation and parameters):
@@ -65,6 +71,10 @@ type Options struct {
 	// through AWS's transient failures. Without it, a test of "5xx costs
 	// time, not rows" fails now and then by chance.
 	MaxFaultBurst int
+	// FaultRules inject faults into the requests they match (see
+	// faults.Rule): a refusal for one account, an answer lost after the
+	// operation took effect.
+	FaultRules []faults.Rule
 }
 
 // Server is a running simulator: the router that authenticates a request,
@@ -146,6 +156,7 @@ func New(opts Options) (*Server, error) {
 			STS: opts.STSRate, STSBurst: opts.STSBurst,
 			Orgs: opts.OrgsRate, OrgsBurst: opts.OrgsBurst,
 			IAM: opts.IAMRate, IAMBurst: opts.IAMBurst,
+			Account: opts.AccountRate, AccountBurst: opts.AccountBurst,
 		}),
 		rand:   r,
 		world:  w,
@@ -157,12 +168,13 @@ func New(opts Options) (*Server, error) {
 	s.faults = faults.New(faults.Config{
 		Latency: opts.Latency, Jitter: opts.Jitter,
 		ErrorRate: opts.ErrorRate, DropRate: opts.DropRate,
-		Services: opts.FaultServices, MaxBurst: opts.MaxFaultBurst,
+		Services: opts.FaultServices, MaxBurst: opts.MaxFaultBurst, Rules: opts.FaultRules,
 	}, r, w, s.closed)
 	s.ops = map[string]map[string]op.Func{
 		"organizations": organizations.New(w).Ops(),
 		"sts":           sts.New(w, creds).Ops(),
 		"iam":           s.iam.Ops(),
+		"account":       account.New(w).Ops(),
 	}
 	return s, nil
 }
@@ -302,7 +314,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, c, reqID, err)
 		}
 		return
-	case "organizations", "sts", "iam":
+	case "organizations", "sts", "iam", "account":
 	default:
 		s.fail(w, c, reqID, wire.Errorf(http.StatusBadRequest, "UnknownService", "service %q is not simulated", service))
 		return
@@ -320,6 +332,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	result, err := fn(c)
 	if err != nil {
 		s.fail(w, c, reqID, err)
+		return
+	}
+	if s.faults.LoseAnswer(c) {
+		s.stats.Failed(c.Service, c.Op, "DroppedConnection")
+		faults.DropConnection(w)
 		return
 	}
 	if service == "iam" && s.faults.Malformed(c) {
@@ -351,6 +368,8 @@ func (s *Server) operationName(c *op.Call) string {
 		return form.Get("Action")
 	case "s3":
 		return s3.OperationName(c.Request)
+	case "account":
+		return account.OperationName(c.Request)
 	}
 	return ""
 }
@@ -360,8 +379,11 @@ func (s *Server) operations(service string) map[string]op.Func {
 }
 
 func unknownOperation(service, name string) *wire.APIError {
-	if service == "organizations" {
+	switch service {
+	case "organizations":
 		return wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "operation %q is not simulated", name)
+	case "account":
+		return account.UnknownOperation(name)
 	}
 	return wire.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version", name)
 }
@@ -401,6 +423,9 @@ func guessService(r *http.Request) string {
 	if r.Header.Get("X-Amz-Target") != "" {
 		return "organizations"
 	}
+	if account.OperationName(r) != "" {
+		return "account"
+	}
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return "sts"
 	}
@@ -420,13 +445,22 @@ func (s *Server) admit(w http.ResponseWriter, c *op.Call, reqID string) bool {
 			return false
 		}
 	}
+	switch kind, answer := s.faults.Rule(c); kind {
+	case faults.Drop:
+		s.stats.Failed(c.Service, c.Op, "DroppedConnection")
+		faults.DropConnection(w)
+		return false
+	case faults.Error:
+		s.fail(w, c, reqID, answer)
+		return false
+	}
 	switch s.faults.Pick(c) {
 	case faults.Drop:
 		s.stats.Failed(c.Service, c.Op, "DroppedConnection")
 		faults.DropConnection(w)
 		return false
 	case faults.Error:
-		s.fail(w, c, reqID, faults.ServerError(c.Service))
+		s.fail(w, c, reqID, serverError(c.Service))
 		return false
 	}
 	if !s.limits.Allow(c.Service, c.Caller.AccountID, time.Now()) {
@@ -436,12 +470,32 @@ func (s *Server) admit(w http.ResponseWriter, c *op.Call, reqID string) bool {
 	return true
 }
 
+// serverError is a service's answer to an injected 5xx fault. Account
+// Management's lives with its service; a service without one of its own
+// gets a generic 500 rather than no answer.
+func serverError(service string) *wire.APIError {
+	if service == "account" {
+		return account.ServerError()
+	}
+	if e := faults.ServerError(service); e != nil {
+		return e
+	}
+	return &wire.APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "injected server error", Receiver: true}
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats { return s.stats.Snapshot() }
 
 // RootUser is the root user of an account as the simulator's IAM has left
 // it: the fixture's, less what root sessions deleted.
 func (s *Server) RootUser(accountID string) RootUser { return s.iam.RootUser(accountID) }
+
+// ChangeRootUser changes an account's root user as its owner would outside
+// the simulated APIs (a root access key created by signing in as root),
+// so that a test can change the world between two runs.
+func (s *Server) ChangeRootUser(accountID string, fn func(*RootUser)) {
+	s.iam.ChangeRootUser(accountID, fn)
+}
 
 // ResetStats zeroes the counters (between benchmark phases).
 func (s *Server) ResetStats() { s.stats.Reset() }

@@ -95,6 +95,14 @@ func authError(service, kind string) *wire.APIError {
 			"bad-signature": {http.StatusBadRequest, "InvalidSignatureException"},
 			"expired":       {http.StatusBadRequest, "ExpiredTokenException"},
 		},
+		// Account Management's model lists no authentication errors; these
+		// are the JSON services' common codes, with the 403 of a REST
+		// front end (a guess: a client must treat any of them as fatal).
+		"account": {
+			"unknown-key":   {http.StatusForbidden, "UnrecognizedClientException"},
+			"bad-signature": {http.StatusForbidden, "InvalidSignatureException"},
+			"expired":       {http.StatusForbidden, "ExpiredTokenException"},
+		},
 		"s3": {
 			"unknown-key":   {http.StatusForbidden, "InvalidAccessKeyId"},
 			"bad-signature": {http.StatusForbidden, "SignatureDoesNotMatch"},
@@ -112,7 +120,7 @@ func authError(service, kind string) *wire.APIError {
 		"expired":       "The security token included in the request is expired",
 	}
 	proto := service
-	if service != "organizations" && service != "s3" {
+	if service != "organizations" && service != "s3" && service != "account" {
 		proto = "query"
 	}
 	sh := table[proto][kind]

@@ -1,8 +1,9 @@
 // Package faults makes the simulator misbehave as AWS does now and then:
 // latency with jitter, 5xx answers and dropped connections drawn by
-// probability (at most MaxBurst in a row for the same request), and the
-// per-account faults a fixture asks for (requests that hang, IAM answers
-// cut short).
+// probability (at most MaxBurst in a row for the same request), faults
+// that rules aim at particular requests (including answers lost after the
+// operation took effect), and the per-account faults a fixture asks for
+// (requests that hang, IAM answers cut short).
 package faults
 
 import (
@@ -32,6 +33,50 @@ type Config struct {
 	// MaxBurst, when positive, is the most faults injected in a row into
 	// the same request.
 	MaxBurst int
+	// Rules inject faults into the requests they match, whatever the
+	// rates draw.
+	Rules []Rule
+}
+
+// Rule injects a fault into particular requests, for a test that needs one
+// request to fail in one particular way: an account's AssumeRoot refused,
+// a deletion whose answer is lost after it took effect.
+type Rule struct {
+	Service string // "" matches any service
+	Op      string // "" matches any operation
+	// Account is the account the request acts in (op.Call.TargetAccount:
+	// the target of AssumeRole and AssumeRoot, else the caller's); ""
+	// matches any.
+	Account string
+	Kind    Kind
+	// Status, Code and Message are the answer of an Error rule; without a
+	// Code the service's 5xx answer (ServerError) is sent.
+	Status  int
+	Code    string
+	Message string
+	// Times is how many matching requests the rule hits; every one when
+	// zero.
+	Times int
+}
+
+func (r *Rule) matches(c *op.Call) bool {
+	return (r.Service == "" || r.Service == c.Service) && (r.Op == "" || r.Op == c.Op) &&
+		(r.Account == "" || r.Account == c.TargetAccount())
+}
+
+// answer is an Error rule's response.
+func (r *Rule) answer(service string) *wire.APIError {
+	if r.Code == "" {
+		if e := ServerError(service); e != nil {
+			return e
+		}
+		return &wire.APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "injected server error", Receiver: true}
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	return &wire.APIError{Status: status, Code: r.Code, Message: r.Message, Receiver: status >= 500}
 }
 
 // Injector draws faults for requests. Hanging requests are released when
@@ -44,11 +89,15 @@ type Injector struct {
 
 	burstMu sync.Mutex
 	bursts  map[string]int // faults in a row, by request (MaxBurst)
+
+	rulesMu sync.Mutex
+	hits    []int // requests each rule has hit, by index in cfg.Rules
 }
 
 // New draws from r, reads per-account faults from w, and releases hanging
 // requests when closed is closed.
 func New(cfg Config, r *rng.Rand, w *world.World, closed <-chan struct{}) *Injector {
+	cfg.Rules = slices.Clone(cfg.Rules)
 	return &Injector{cfg: cfg, rand: r, world: w, closed: closed}
 }
 
@@ -78,7 +127,52 @@ const (
 	None Kind = iota
 	Drop
 	Error
+	// LoseAnswer runs the operation, so that what it changes is changed,
+	// then drops the connection without the answer: the client cannot
+	// tell it from a Drop, and its retry meets the changed world.
+	LoseAnswer
 )
+
+// Rule draws the fault a rule injects into the request before its
+// operation runs: None, Drop or Error with the answer to send.
+func (s *Injector) Rule(c *op.Call) (Kind, *wire.APIError) {
+	r := s.hit(c, func(k Kind) bool { return k == Drop || k == Error })
+	if r == nil {
+		return None, nil
+	}
+	if r.Kind == Error {
+		return Error, r.answer(c.Service)
+	}
+	return r.Kind, nil
+}
+
+// LoseAnswer tells whether a rule drops the answer of a request whose
+// operation has succeeded.
+func (s *Injector) LoseAnswer(c *op.Call) bool {
+	return s.hit(c, func(k Kind) bool { return k == LoseAnswer }) != nil
+}
+
+// hit returns the first rule of a wanted kind that matches the request and
+// has hits left, counting the hit.
+func (s *Injector) hit(c *op.Call, want func(Kind) bool) *Rule {
+	if len(s.cfg.Rules) == 0 {
+		return nil
+	}
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
+	if s.hits == nil {
+		s.hits = make([]int, len(s.cfg.Rules))
+	}
+	for i := range s.cfg.Rules {
+		r := &s.cfg.Rules[i]
+		if !want(r.Kind) || !r.matches(c) || r.Times > 0 && s.hits[i] >= r.Times {
+			continue
+		}
+		s.hits[i]++
+		return r
+	}
+	return nil
+}
 
 // Pick draws the request's injected fault, if any, keeping to MaxBurst
 // faults in a row for the same request.

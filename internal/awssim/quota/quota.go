@@ -30,6 +30,9 @@ type Limiter struct {
 type Rates struct {
 	STS, Orgs, IAM                float64
 	STSBurst, OrgsBurst, IAMBurst int
+	// Account is Account Management's, per calling account.
+	Account      float64
+	AccountBurst int
 }
 
 // New builds the token buckets of the rates.
@@ -49,6 +52,7 @@ func New(o Rates) *Limiter {
 	set("sts", o.STS, o.STSBurst)
 	set("organizations", o.Orgs, o.OrgsBurst)
 	set("iam", o.IAM, o.IAMBurst)
+	set("account", o.Account, o.AccountBurst)
 	return l
 }
 
@@ -83,4 +87,7 @@ var throttleErrors = map[string]*wire.APIError{
 	"iam":           {Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded"},
 	"organizations": {Status: http.StatusBadRequest, Code: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because it conflicts with another attempt to modify the same entity. Try again later."},
 	"s3":            {Status: http.StatusServiceUnavailable, Code: "SlowDown", Message: "Please reduce your request rate."},
+	// Account Management's model gives TooManyRequestsException status 429
+	// and marks it a throttling error (botocore account/2021-02-01).
+	"account": {Status: http.StatusTooManyRequests, Code: "TooManyRequestsException", Message: "Rate exceeded"},
 }

@@ -1,7 +1,7 @@
 // Package wire renders answers in the wire protocols of the simulated
-// services: JSON 1.1 (Organizations), the query protocol's XML (STS, IAM)
-// and REST-XML errors (S3). An APIError is an AWS error that each protocol
-// renders in its own shape.
+// services: JSON 1.1 (Organizations), REST-JSON (Account Management), the
+// query protocol's XML (STS, IAM) and REST-XML errors (S3). An APIError is
+// an AWS error that each protocol renders in its own shape.
 package wire
 
 import (
@@ -22,17 +22,25 @@ var queryNamespace = map[string]string{
 }
 
 // WriteResult renders a successful operation in its service's protocol:
-// JSON 1.1 for Organizations, an <OpResponse><OpResult> document for the
-// query services.
+// JSON 1.1 for Organizations, a plain JSON document for Account Management
+// (REST-JSON), an <OpResponse><OpResult> document for the query services.
 func WriteResult(w http.ResponseWriter, service, opName, reqID string, result any) {
 	switch service {
-	case "organizations":
+	case "organizations", "account":
 		body, err := json.Marshal(result)
 		if err != nil {
-			WriteError(w, service, reqID, &APIError{Status: 500, Code: "ServiceException", Message: err.Error(), Receiver: true})
+			code := "ServiceException"
+			if service == "account" {
+				code = "InternalServerException"
+			}
+			WriteError(w, service, reqID, &APIError{Status: 500, Code: code, Message: err.Error(), Receiver: true})
 			return
 		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		contentType := "application/x-amz-json-1.1"
+		if service == "account" {
+			contentType = "application/json"
+		}
+		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
 	default:
@@ -67,6 +75,17 @@ func WriteError(w http.ResponseWriter, service, reqID string, e *APIError) {
 		// Extra members (InvalidInputException's Reason) sit beside the
 		// message, as the service model's exception shapes put them.
 		doc := map[string]string{"__type": e.Code, "Message": e.Message}
+		for k, v := range e.Extra {
+			doc[k] = v
+		}
+		body, _ = json.Marshal(doc)
+	case "account":
+		// REST-JSON: the code travels in X-Amzn-ErrorType and the body holds
+		// the exception's members, which Account Management's model names in
+		// lower case (message, reason).
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", e.Code)
+		doc := map[string]string{"message": e.Message}
 		for k, v := range e.Extra {
 			doc[k] = v
 		}
@@ -118,7 +137,9 @@ type APIError struct {
 	Message string
 	// Sender is false for server faults (Type Receiver in query errors).
 	Receiver bool
-	// Extra XML elements for S3 errors (BucketName, Key).
+	// Extra members beside the message: XML elements for S3 errors
+	// (BucketName, Key), JSON members for Organizations' and Account
+	// Management's (Reason, reason).
 	Extra map[string]string
 }
 

@@ -6,7 +6,11 @@
 // package that changes it.
 package world
 
-import "github.com/orgscan/orgscan/internal/awssim/fixture"
+import (
+	"slices"
+
+	"github.com/orgscan/orgscan/internal/awssim/fixture"
+)
 
 // World is the organization, read-only after New.
 type World struct {
@@ -89,6 +93,15 @@ func (w *World) IsOrgAdministrator(accountID string) bool {
 // references: "a delegated administrator account for IAM").
 func (w *World) IsIAMAdministrator(accountID string) bool {
 	return accountID == w.Org.ManagementAccountID || w.iamAdmins[accountID]
+}
+
+// IsDelegatedAdministrator tells whether an account is registered as
+// delegated administrator for a service principal.
+func (w *World) IsDelegatedAdministrator(principal, accountID string) bool {
+	if principal == fixture.IAMServicePrincipal {
+		return w.iamAdmins[accountID]
+	}
+	return slices.Contains(w.Org.DelegatedAdministratorsByService[principal], accountID)
 }
 
 // HasParent tells whether id names the root or an OU of the organization.

@@ -60,6 +60,23 @@ func (s *Service) RootUser(accountID string) fixture.RootUser {
 	return s.roots.current(s.world.Account(accountID))
 }
 
+// ChangeRootUser applies fn to the account's root user as it stands, for a
+// change made outside the simulated APIs (a test creating a root key
+// between two runs). fn may edit the slices and the Password it is given:
+// they are copies.
+func (s *Service) ChangeRootUser(accountID string, fn func(root *fixture.RootUser)) {
+	_ = s.roots.change(s.world.Account(accountID), func(root *fixture.RootUser) error {
+		root.AccessKeys = slices.Clone(root.AccessKeys)
+		root.SigningCertificates = slices.Clone(root.SigningCertificates)
+		if root.Password != nil {
+			p := *root.Password
+			root.Password = &p
+		}
+		fn(root)
+		return nil
+	})
+}
+
 // Mutating tells whether an IAM action changes state: every action of the
 // API model except those that only read (Get*, List*, Generate* reports and
 // the Simulate* policy evaluations).

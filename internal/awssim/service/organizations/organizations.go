@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -230,7 +231,12 @@ type pageRequest struct {
 // operation and the list it pages through, so that a token from another
 // call is refused as AWS refuses it.
 func paginate(p pageRequest, opName, listKey string, n int) (start, end int, next *string, err error) {
-	size := orgsDefaultResults
+	return pageWindow(p, opName, listKey, n, orgsDefaultResults)
+}
+
+// pageWindow is paginate with the page size used when the request names
+// none.
+func pageWindow(p pageRequest, opName, listKey string, n, size int) (start, end int, next *string, err error) {
 	if p.MaxResults != nil {
 		switch {
 		case *p.MaxResults > orgsMaxResults:
@@ -307,9 +313,6 @@ func requireID(name, value string, ok func(string) bool) error {
 func isParentID(id string) bool { return fixture.IsRootID(id) || fixture.IsOUID(id) }
 func isChildID(id string) bool {
 	return fixture.IsAccountID(id) || fixture.IsOUID(id)
-}
-func isTaggableID(id string) bool {
-	return fixture.IsRootID(id) || fixture.IsAccountID(id) || fixture.IsOUID(id)
 }
 
 // featureSet is the organization's FeatureSet as DescribeOrganization
@@ -502,6 +505,41 @@ func (s *Service) listParents(c *op.Call) (any, error) {
 	}{parents[start:end], next}, nil
 }
 
+// tagsPageSize is how many tags a ListTagsForResource page holds. The
+// operation takes no MaxResults and AWS documents no page size (the API
+// reference and botocore's model say only that NextToken may come back), so
+// this is a guess, taken from the 20 that bounds the other list operations:
+// a client must follow NextToken whatever the size, and a resource with more
+// than 20 tags shows that it does.
+const tagsPageSize = 20
+
+// taggableIDPattern is TaggableResourceId in the service model: a root, an
+// account, an OU, a policy (p-), a resource policy (rp-) or a
+// responsibility transfer (rt-), with the model's maximum length of 130.
+// The model anchors only some alternatives; the simulator anchors all.
+var taggableIDPattern = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|p-[0-9a-zA-Z_]{8,128}|rp-[0-9a-zA-Z_]{4,128}|rt-[0-9a-zA-Z_]{8,32})$`)
+
+func isTaggableID(id string) bool { return len(id) <= 130 && taggableIDPattern.MatchString(id) }
+
+// taggable returns the tags of a resource and the ARN that policies name
+// it by. Policies, resource policies and transfers are not modelled, so
+// their ids are never found.
+func (w org) taggable(id string) (map[string]string, string, bool) {
+	if a, ok := w.Accounts[id]; ok {
+		return a.Tags, w.orgARN("account", id), true
+	}
+	if id == w.Org.RootID {
+		return w.Org.RootTags, w.orgARN("root", id), true
+	}
+	if ou, ok := w.OUs[id]; ok {
+		return ou.Tags, w.orgARN("ou", id), true
+	}
+	return nil, "", false
+}
+
+// listTagsForResource answers the management account and the delegated
+// administrators, like every read. It costs a request of the caller's
+// Organizations quota per page, as every Organizations call does.
 func (s *Service) listTagsForResource(c *op.Call) (any, error) {
 	var req struct {
 		ResourceID string  `json:"ResourceId"`
@@ -513,29 +551,28 @@ func (s *Service) listTagsForResource(c *op.Call) (any, error) {
 	if err := requireID("ResourceId", req.ResourceID, isTaggableID); err != nil {
 		return nil, err
 	}
-	w := s.world
-	var tags map[string]string
-	switch a, ok := w.Accounts[req.ResourceID]; {
-	case ok:
-		tags = a.Tags
-	case w.HasParent(req.ResourceID):
-		// The fixture format has no tags for the root or OUs.
-	default:
+	tags, arn, ok := s.world.taggable(req.ResourceID)
+	if !ok {
 		return nil, wire.Errorf(http.StatusBadRequest, "TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
 	}
-	// ListTagsForResource has no MaxResults; every tag of a resource (at
-	// most 50) fits in one page, so the simulator never hands out a token
-	// for it and any token it gets back is not one of its own.
-	if req.NextToken != nil {
-		return nil, invalidInput("INVALID_NEXT_TOKEN", "The NextToken value is not valid for this request.")
+	// The Service Authorization Reference lists account, organizationalunit,
+	// policy, resourcepolicy, responsibilitytransfer and root as the
+	// resource types of organizations:ListTagsForResource, so a Deny can
+	// hide one account's tags and not another's.
+	if err := auth.ExplicitDeny(c.Caller, "organizations:"+c.Op, arn); err != nil {
+		return nil, err
 	}
 	keys := wire.SortedKeys(tags)
-	out := make([]orgTag, 0, len(keys))
-	for _, k := range keys {
+	start, end, next, err := pageWindow(pageRequest{NextToken: req.NextToken}, c.Op, req.ResourceID, len(keys), tagsPageSize)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]orgTag, 0, end-start)
+	for _, k := range keys[start:end] {
 		out = append(out, orgTag{Key: k, Value: tags[k]})
 	}
 	return struct {
 		Tags      []orgTag `json:"Tags"`
 		NextToken *string  `json:"NextToken,omitempty"`
-	}{out, nil}, nil
+	}{out, next}, nil
 }
