@@ -51,3 +51,36 @@ func parseCPULine(line string) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / userHz, nil
 }
+
+// processCPU reads the user and system time a running process has used
+// (fields 14 and 15 of /proc/PID/stat, after the command name, which may
+// hold spaces and parentheses itself).
+func processCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	d, err := parseProcStat(string(b))
+	return d, err == nil
+}
+
+func parseProcStat(stat string) (time.Duration, error) {
+	end := strings.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("no command name in /proc/PID/stat: %q", stat)
+	}
+	// Field 3 (the state) is the first after the name.
+	fields := strings.Fields(stat[end+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/PID/stat: %q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/PID/stat time %q: %w", f, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / userHz, nil
+}

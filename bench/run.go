@@ -26,10 +26,12 @@ const (
 )
 
 type options struct {
-	families []string
-	out      string
-	keep     string
-	verbose  bool
+	// families are the families run whole, scenarios the runs chosen by
+	// name (with the runs their memory is compared with).
+	families, scenarios []string
+	out                 string
+	keep                string
+	verbose             bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -37,12 +39,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	var which string
 	o := &options{}
-	fs.StringVar(&which, "scenario", "all", "`families` to run, comma-separated: all, sts, discovery, storm, ndjson")
+	fs.StringVar(&which, "scenario", "all", "`families or runs` to run, comma-separated: all, a family (sts, discovery, storm, ndjson, remediate) or one run by name (sts-sorted)")
 	fs.StringVar(&o.out, "out", "", "also write each result as a JSON line to `file`")
 	fs.StringVar(&o.keep, "keep", "", "keep each scenario's NDJSON report in `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "show orgscan's and awssim's stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|sts|discovery|storm|ndjson] [-out FILE] [-keep DIR] [-v]")
+		fmt.Fprintln(stderr, "usage: go run ./bench [-scenario all|FAMILY|RUN,...] [-out FILE] [-keep DIR] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,10 +54,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	known := []string{}
+	byName := map[string]scenario{}
 	for _, s := range scenarios() {
 		if !slices.Contains(known, s.family()) {
 			known = append(known, s.family())
 		}
+		byName[s.name] = s
 	}
 	for _, f := range strings.Split(which, ",") {
 		f = strings.TrimSpace(f)
@@ -66,11 +70,23 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			if !slices.Contains(o.families, f) {
 				o.families = append(o.families, f)
 			}
+		case byName[f].name != "":
+			// A run compared with another needs that one measured too.
+			for s := byName[f]; s.name != ""; s = byName[s.rssBaseline] {
+				if !slices.Contains(o.scenarios, s.name) {
+					o.scenarios = append(o.scenarios, s.name)
+				}
+			}
 		default:
-			return nil, fmt.Errorf("-scenario %q: want all or one of %s", f, strings.Join(known, ", "))
+			return nil, fmt.Errorf("-scenario %q: want all, a family (%s) or a run's name", f, strings.Join(known, ", "))
 		}
 	}
 	return o, nil
+}
+
+// selects tells whether s is one of the runs chosen.
+func (o *options) selects(s scenario) bool {
+	return slices.Contains(o.families, s.family()) || slices.Contains(o.scenarios, s.name)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -128,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := exitPass
 	done := map[string]*result{}
 	for _, s := range scenarios() {
-		if !slices.Contains(o.families, s.family()) {
+		if !o.selects(s) {
 			continue
 		}
 		fmt.Fprintf(stderr, "bench: %s: %s\n", s.name, s.what)
@@ -181,6 +197,8 @@ type result struct {
 	// what the additional requests in flight may cost; both zero without a
 	// baseline.
 	rssGrowth, rssAllowance int64
+	// remediation is what a remediate run is checked by.
+	remediation remediationCheck
 }
 
 // measure runs one scenario end to end. It returns a result whenever the
@@ -196,18 +214,15 @@ func measure(ctx context.Context, bins binaries, s scenario, out string) (*resul
 	}
 	defer sim.stop()
 	busy0, ok0 := machineBusy()
-	r.scan, err = runScan(ctx, bins.orgscan, s.scanArgs(sim.endpoint, out), sim, out, maxWall)
+	r.scan, err = runScan(ctx, bins.orgscan, s.args(sim.endpoint, out), sim, out, maxWall)
 	busy1, ok1 := machineBusy()
+	// The simulator's CPU so far: it runs on for a remediation's check.
+	simCPU, simCPUOK := processCPU(sim.cmd.Process.Pid)
 	if err != nil {
 		r.failures = append(r.failures, err.Error())
 	}
 	st, serr := sim.stats(ctx)
-	sim.stop()
-	r.stats, r.sim, r.simStderr = st, sim.usage, sim.stderr.String()
-	if ok0 && ok1 {
-		r.others = max(0, busy1-busy0-r.scan.usage.cpu-r.sim.cpu)
-		r.othersOK = true
-	}
+	r.stats = st
 	if serr != nil {
 		r.failures = append(r.failures, serr.Error())
 	}
@@ -217,6 +232,32 @@ func measure(ctx context.Context, bins binaries, s scenario, out string) (*resul
 			r.failures = append(r.failures, rerr.Error())
 		}
 		r.scan.rows = rows
+	}
+	if s.command == commandRemediate && err == nil && serr == nil {
+		c := &r.remediation
+		c.deleted = r.scan.rows.deleted
+		for _, op := range []string{"iam:DeleteAccessKey", "iam:DeleteSigningCertificate"} {
+			o := st.Operations[op]
+			c.deletesDone += o.Requests - o.Throttled - o.Failed
+		}
+		c.mutations = st.Total("iam").Mutations
+		// The simulator ran on during the remediation's accounting; the
+		// check is a scan of its own against the same world.
+		var verr error
+		c.verify, c.remaining, verr = verifyRemediation(ctx, bins.orgscan, s, sim, filepath.Dir(out))
+		c.ran = verr == nil
+		if verr != nil {
+			r.failures = append(r.failures, verr.Error())
+		}
+	}
+	sim.stop()
+	r.sim, r.simStderr = sim.usage, sim.stderr.String()
+	if simCPUOK {
+		r.sim.cpu = simCPU
+	}
+	if ok0 && ok1 {
+		r.others = max(0, busy1-busy0-r.scan.usage.cpu-r.sim.cpu)
+		r.othersOK = true
 	}
 	return r, errors.Join(err, serr)
 }
@@ -241,12 +282,15 @@ func (r *result) evaluate(baseline *result) {
 	if rows.total != s.accounts {
 		r.failures = append(r.failures, fmt.Sprintf("%d rows for %d accounts", rows.total, s.accounts))
 	}
+	if s.command == commandRemediate {
+		r.evaluateRemediation()
+	}
 	if !sc.usage.measured {
 		r.failures = append(r.failures, "memory and CPU not measured (no rusage on this platform)")
 		return
 	}
-	if per := r.cpuPerAccount(); per > maxCPUPerAccount {
-		r.failures = append(r.failures, fmt.Sprintf("CPU %.2fms/account > %s", ms(per), maxCPUPerAccount))
+	if per, budget := r.cpuPerAccount(), s.cpuBudget(); per > budget {
+		r.failures = append(r.failures, fmt.Sprintf("CPU %.2fms/account > %s", ms(per), budget))
 	}
 	// The memory target is 100 MiB at scenario 1's concurrency, plus what
 	// the additional requests in flight cost at a higher one.
@@ -300,6 +344,9 @@ func (r *result) line() string {
 	fmt.Fprintf(&b, " orgs-calls=%d/%d sim-cpu=%.1fs", r.stats.Total("organizations").Requests, r.discovery, r.sim.cpu.Seconds())
 	if r.othersOK {
 		fmt.Fprintf(&b, " others-cpu=%.1fs", r.others.Seconds())
+	}
+	if r.s.command == commandRemediate {
+		b.WriteString(r.remediationLine())
 	}
 	if r.pass() {
 		b.WriteString(" PASS")
@@ -360,6 +407,17 @@ type record struct {
 	ExitCode        int                       `json:"orgscan_exit_code"`
 	Pass            bool                      `json:"pass"`
 	Failures        []string                  `json:"failures"`
+	Remediation     *remediationRecord        `json:"remediation,omitempty"`
+}
+
+// remediationRecord is a remediation's check in a record.
+type remediationRecord struct {
+	Deleted        int   `json:"deleted"`
+	DeletesDone    int64 `json:"iam_deletes_done"`
+	IAMMutations   int64 `json:"iam_mutations"`
+	VerifyRows     int   `json:"verify_rows"`
+	VerifyErrors   int   `json:"verify_error_rows"`
+	VerifyKeyCerts int   `json:"verify_rows_with_key_or_certificate"`
 }
 
 func (r *result) record() record {
@@ -385,6 +443,13 @@ func (r *result) record() record {
 	}
 	if r.rssAllowance > 0 {
 		rec.RSSGrowthBytes, rec.RSSAllowedBytes = &r.rssGrowth, &r.rssAllowance
+	}
+	if c := &r.remediation; r.s.command == commandRemediate {
+		v := c.verify.rows
+		rec.Remediation = &remediationRecord{
+			Deleted: c.deleted, DeletesDone: c.deletesDone, IAMMutations: c.mutations,
+			VerifyRows: v.total, VerifyErrors: v.errors + v.notScanned, VerifyKeyCerts: c.remaining,
+		}
 	}
 	return rec
 }

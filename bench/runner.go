@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -236,14 +237,49 @@ func runtimeEnv() []string {
 	return env
 }
 
-// rowCounts summarizes an NDJSON report.
+// rowCounts summarizes an NDJSON report: a scan's rows, or a
+// remediation's accounts.
 type rowCounts struct {
 	total, ok, skipped, errors, notScanned int
-	// firstRow and lastRow are the earliest and latest scanned_at: how soon
-	// scanning started and how long the report took after the last account.
+	// firstRow and lastRow are the earliest and latest scanned_at (or, in
+	// a remediation, deletion time): how soon the work started and how long
+	// the report took after it ended.
 	firstRow, lastRow time.Time
 	errorSample       string
+	// keyOrCert counts a scan's rows with a root access key or signing
+	// certificate finding; deleted a remediation's deleted credentials.
+	keyOrCert, deleted int
 }
+
+// reportRow is what the harness reads of a scan's row or a remediation's
+// account: their error is a string and an object respectively.
+type reportRow struct {
+	AccountID string          `json:"account_id"`
+	Status    string          `json:"status"`
+	Error     json.RawMessage `json:"error"`
+	ScannedAt *time.Time      `json:"scanned_at"`
+	Findings  []string        `json:"findings"`
+	Actions   []struct {
+		Outcome string     `json:"outcome"`
+		At      *time.Time `json:"at"`
+	} `json:"actions"`
+}
+
+// errorText is the row's error in words; "" when it has none.
+func (r *reportRow) errorText() string {
+	var text string
+	if json.Unmarshal(r.Error, &text) == nil {
+		return text
+	}
+	var obj struct{ Code, Message string }
+	if json.Unmarshal(r.Error, &obj) == nil && (obj.Code != "" || obj.Message != "") {
+		return obj.Code + ": " + obj.Message
+	}
+	return ""
+}
+
+// Statuses of a remediation's accounts that are done (the scan's "ok").
+const statusRemediated = "remediated"
 
 // countRows reads an NDJSON report, one account per line.
 func countRows(path string) (rowCounts, error) {
@@ -255,20 +291,25 @@ func countRows(path string) (rowCounts, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		var row struct {
-			AccountID string     `json:"account_id"`
-			Status    string     `json:"status"`
-			ErrorCode *string    `json:"error_code"`
-			Error     *string    `json:"error"`
-			ScannedAt *time.Time `json:"scanned_at"`
+	seen := func(t *time.Time) {
+		if t == nil {
+			return
 		}
+		if c.firstRow.IsZero() || t.Before(c.firstRow) {
+			c.firstRow = *t
+		}
+		if t.After(c.lastRow) {
+			c.lastRow = *t
+		}
+	}
+	for n := 1; sc.Scan(); n++ {
+		var row reportRow
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			return c, fmt.Errorf("report %s line %d: %w", path, n, err)
 		}
 		c.total++
 		switch row.Status {
-		case "ok":
+		case "ok", statusRemediated:
 			c.ok++
 		case "skipped":
 			c.skipped++
@@ -276,16 +317,21 @@ func countRows(path string) (rowCounts, error) {
 			c.notScanned++
 		default:
 			c.errors++
-			if c.errorSample == "" && row.Error != nil {
-				c.errorSample = row.AccountID + ": " + *row.Error
+			if c.errorSample == "" {
+				c.errorSample = row.AccountID + ": " + row.Status
+				if e := row.errorText(); e != "" {
+					c.errorSample = row.AccountID + ": " + e
+				}
 			}
 		}
-		if t := row.ScannedAt; t != nil {
-			if c.firstRow.IsZero() || t.Before(c.firstRow) {
-				c.firstRow = *t
-			}
-			if t.After(c.lastRow) {
-				c.lastRow = *t
+		if slices.Contains(row.Findings, "root-access-key") || slices.Contains(row.Findings, "root-signing-certificate") {
+			c.keyOrCert++
+		}
+		seen(row.ScannedAt)
+		for _, a := range row.Actions {
+			if a.Outcome == "deleted" {
+				c.deleted++
+				seen(a.At)
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/orgscan/orgscan/internal/sink"
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/diff"
 	"github.com/orgscan/orgscan/pkg/output"
@@ -245,7 +246,7 @@ func findBaseline(ctx context.Context, api s3Reader, expectedOwner string, prefi
 	before = before.Truncate(time.Second)
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(prefix.Bucket),
-		Prefix: aws.String(output.ReportKey{Prefix: prefix.Key, OrgID: orgID}.OrgPartition()),
+		Prefix: aws.String(sink.ReportKey{Prefix: prefix.Key, OrgID: orgID}.OrgPartition()),
 	}
 	if expectedOwner != "" {
 		in.ExpectedBucketOwner = aws.String(expectedOwner)
@@ -270,17 +271,17 @@ func findBaseline(ctx context.Context, api s3Reader, expectedOwner string, prefi
 	return best, nil
 }
 
-// baselineKey reads an uploaded report's key (see output.ReportKey); only
+// baselineKey reads an uploaded report's key (see sink.ReportKey); only
 // JSON and NDJSON reports, which diff reads, qualify as a baseline.
-func baselineKey(key string) (output.ReportKey, bool) {
-	k, ok := output.ParseReportKey(key)
+func baselineKey(key string) (sink.ReportKey, bool) {
+	k, ok := sink.ParseReportKey(key)
 	switch {
 	case !ok:
-		return output.ReportKey{}, false
+		return sink.ReportKey{}, false
 	case k.Ext == output.Extension(output.FormatJSON), k.Ext == output.Extension(output.FormatNDJSON), k.Ext == ".jsonl":
 		return k, true
 	}
-	return output.ReportKey{}, false
+	return sink.ReportKey{}, false
 }
 
 // baselineTrustError refuses a baseline whose own provenance contradicts
@@ -305,11 +306,11 @@ func checkBaseline(uri, key string, doc *diff.Document, metadata map[string]stri
 	switch {
 	case doc.Scan != nil:
 		orgID, started = doc.Scan.OrganizationID, doc.Scan.StartedAt
-	case metadata[output.MetadataOrgID] != "" && metadata[output.MetadataStartedAt] != "":
-		orgID = metadata[output.MetadataOrgID]
-		t, err := time.Parse(time.RFC3339, metadata[output.MetadataStartedAt])
+	case metadata[sink.MetadataOrgID] != "" && metadata[sink.MetadataStartedAt] != "":
+		orgID = metadata[sink.MetadataOrgID]
+		t, err := time.Parse(time.RFC3339, metadata[sink.MetadataStartedAt])
 		if err != nil {
-			return &baselineTrustError{uri: uri, reason: fmt.Sprintf("its started-at metadata %q is not a time", output.Sanitize(metadata[output.MetadataStartedAt]))}
+			return &baselineTrustError{uri: uri, reason: fmt.Sprintf("its started-at metadata %q is not a time", output.Sanitize(metadata[sink.MetadataStartedAt]))}
 		}
 		started = t
 	default:

@@ -24,7 +24,8 @@ import (
 
 // ConfigOptions select the caller's credentials and endpoints.
 type ConfigOptions struct {
-	Profile     string
+	Profile string
+	// Region is us-east-1 when neither it nor the environment names one.
 	Region      string
 	EndpointURL string
 	// Concurrency sizes the shared HTTP connection pool: every IAM call of
@@ -37,10 +38,10 @@ type ConfigOptions struct {
 	Credentials aws.CredentialsProvider
 }
 
-// DefaultRegion is used when neither ConfigOptions nor the environment name one:
+// defaultRegion is used when neither ConfigOptions nor the environment name one:
 // STS must be called through a regional endpoint (AssumeRoot refuses the
 // global one), and IAM and Organizations are global services anyway.
-const DefaultRegion = "us-east-1"
+const defaultRegion = "us-east-1"
 
 // LoadConfig loads the base configuration once for the whole scan.
 func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
@@ -75,7 +76,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+		cfg.Region = defaultRegion
 	}
 	// Wrapped only now: loading configures the buildable client itself
 	// (a custom CA bundle) and refuses any other type.
@@ -91,9 +92,9 @@ type Caller struct {
 	Partition string
 }
 
-// Name is the caller's short name for session names: the user, the role
+// name is the caller's short name for session names: the user, the role
 // session or the role, whichever the ARN ends with.
-func (c Caller) Name() string {
+func (c Caller) name() string {
 	rest := c.ARN
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 		rest = rest[i+1:]

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/orgscan/orgscan/pkg/scan"
@@ -100,15 +99,12 @@ type StatusTransition struct {
 	Error     string
 }
 
-// Has tells whether the change includes kind k.
-func (c *Change) Has(k Kind) bool { return slices.Contains(c.Kinds, k) }
-
-// HasNewFindings tells whether any account has a finding the old report did
+// hasNewFindings tells whether any account has a finding the old report did
 // not have, including accounts that joined with findings.
-func (d *Diff) HasNewFindings() bool { return d.Counts.WithNewFindings > 0 }
+func (d *Diff) hasNewFindings() bool { return d.Counts.WithNewFindings > 0 }
 
-// HasChanges tells whether any account changed, joined or left.
-func (d *Diff) HasChanges() bool { return len(d.Changes) > 0 }
+// hasChanges tells whether any account changed, joined or left.
+func (d *Diff) hasChanges() bool { return len(d.Changes) > 0 }
 
 // Compare diffs two documents, old first. A nil document counts as an empty
 // report without provenance, so that a first run against no baseline shows
@@ -288,8 +284,7 @@ func index(doc *Document) map[string]*scan.Row {
 	return m
 }
 
-// FailOn says which diffs make a run fail (the CLI exits 4). It implements
-// flag.Value.
+// FailOn says which diffs make a run fail (the CLI exits 4).
 type FailOn string
 
 // FailOn values.
@@ -299,47 +294,18 @@ const (
 	FailOnNone        FailOn = "none"
 )
 
-// ParseFailOn parses new-findings, any-change or none.
-func ParseFailOn(s string) (FailOn, error) {
-	switch f := FailOn(s); f {
-	case FailOnNewFindings, FailOnAnyChange, FailOnNone:
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown fail-on condition %q: use %s, %s or %s", truncate(s, 32), FailOnNewFindings, FailOnAnyChange, FailOnNone)
-}
-
-func (f FailOn) String() string {
-	if f == "" {
-		return string(FailOnNewFindings)
-	}
-	return string(f)
-}
-
-// Set parses s into f, for flag.Var.
-func (f *FailOn) Set(s string) error {
-	v, err := ParseFailOn(s)
-	if err != nil {
-		return err
-	}
-	*f = v
-	return nil
-}
-
-// Fails tells whether d meets condition f, whatever the new findings'
-// severity. The zero FailOn means new-findings, and so does any value
-// ParseFailOn would refuse: a security check that cannot tell what it was
-// asked fails on what is new.
-func (d *Diff) Fails(f FailOn) bool { return d.FailsAt(f, "") }
-
-// FailsAt is Fails where new findings count only from severity min up (see
-// scan.AnyAtLeast: a finding this version does not know always counts).
-// The zero severity counts every finding.
+// FailsAt tells whether d meets condition f, where new findings count only
+// from severity min up (see scan.AnyAtLeast: a finding this version does
+// not know always counts); the zero severity counts every finding. The zero
+// FailOn means new-findings, and so does any value other than the three
+// above: a security check that cannot tell what it was asked fails on what
+// is new.
 func (d *Diff) FailsAt(f FailOn, min scan.Severity) bool {
 	switch f {
 	case FailOnNone:
 		return false
 	case FailOnAnyChange:
-		return d.HasChanges()
+		return d.hasChanges()
 	default:
 		return d.HasNewFindingsAtLeast(min)
 	}
@@ -350,7 +316,7 @@ func (d *Diff) FailsAt(f FailOn, min scan.Severity) bool {
 // definitions, whichever version wrote the reports.
 func (d *Diff) HasNewFindingsAtLeast(min scan.Severity) bool {
 	if min.Rank() == 0 {
-		return d.HasNewFindings()
+		return d.hasNewFindings()
 	}
 	for i := range d.Changes {
 		if scan.AnyAtLeast(d.Changes[i].FindingsAdded, min) {

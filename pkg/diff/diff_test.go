@@ -152,7 +152,7 @@ func TestCompareReportsEachKindOfChange(t *testing.T) {
 			checkCountsAddUp(t, d)
 
 			if tt.want == nil {
-				if d.HasChanges() || d.Counts.Unchanged != 1 {
+				if d.hasChanges() || d.Counts.Unchanged != 1 {
 					t.Fatalf("want the account unchanged, got changes %+v counts %+v", d.Changes, d.Counts)
 				}
 			} else {
@@ -186,17 +186,17 @@ func TestCompareReportsEachKindOfChange(t *testing.T) {
 					t.Errorf("count %s = %d, want %d", name, n, want)
 				}
 			}
-			if d.HasNewFindings() != tt.newFindings {
-				t.Errorf("HasNewFindings = %v, want %v", d.HasNewFindings(), tt.newFindings)
+			if d.hasNewFindings() != tt.newFindings {
+				t.Errorf("hasNewFindings = %v, want %v", d.hasNewFindings(), tt.newFindings)
 			}
-			if d.Fails(FailOnNewFindings) != tt.newFindings {
-				t.Errorf("Fails(new-findings) = %v, want %v", d.Fails(FailOnNewFindings), tt.newFindings)
+			if d.FailsAt(FailOnNewFindings, "") != tt.newFindings {
+				t.Errorf("FailsAt(new-findings) = %v, want %v", d.FailsAt(FailOnNewFindings, ""), tt.newFindings)
 			}
-			if d.Fails(FailOnAnyChange) != tt.failsAnyChange {
-				t.Errorf("Fails(any-change) = %v, want %v", d.Fails(FailOnAnyChange), tt.failsAnyChange)
+			if d.FailsAt(FailOnAnyChange, "") != tt.failsAnyChange {
+				t.Errorf("FailsAt(any-change) = %v, want %v", d.FailsAt(FailOnAnyChange, ""), tt.failsAnyChange)
 			}
-			if d.Fails(FailOnNone) {
-				t.Error("Fails(none) = true")
+			if d.FailsAt(FailOnNone, "") {
+				t.Error("FailsAt(none) = true")
 			}
 		})
 	}
@@ -214,10 +214,10 @@ func TestCompareIdenticalReportsIsAnEmptyDiff(t *testing.T) {
 	oldDoc, _ := quarter(t)
 	again := mustRead(t, jsonReport(t, q1, oldDoc.Rows, true), "again")
 	d := Compare(oldDoc, again)
-	if d.HasChanges() || len(d.Changes) != 0 {
+	if d.hasChanges() || len(d.Changes) != 0 {
 		t.Fatalf("identical reports differ: %+v", d.Changes)
 	}
-	if d.HasNewFindings() || d.Fails(FailOnNewFindings) || d.Fails(FailOnAnyChange) {
+	if d.hasNewFindings() || d.FailsAt(FailOnNewFindings, "") || d.FailsAt(FailOnAnyChange, "") {
 		t.Error("an empty diff fails")
 	}
 	if d.Counts.Unchanged != len(oldDoc.Rows) || d.Counts.Compared != len(oldDoc.Rows) {
@@ -276,7 +276,7 @@ func TestCompareOfAReportInMemoryMatchesItsFile(t *testing.T) {
 	rep := &scan.Report{Scan: meta(q1, rows), Accounts: rows}
 	fromFile := mustRead(t, jsonReport(t, q1, rows, true), "file")
 	d := Compare(fromFile, FromReport(rep))
-	if d.HasChanges() {
+	if d.hasChanges() {
 		t.Fatalf("in-memory report differs from its file: %+v", d.Changes)
 	}
 	if d.New.Format != FormatScan || d.New.Scan == nil || d.New.Scan.OrganizationID != rep.Scan.OrganizationID {
@@ -304,13 +304,13 @@ func TestCompareRandomPairs(t *testing.T) {
 			}
 			listed[c.AccountID] = true
 			o, n := olds[c.AccountID], news[c.AccountID]
-			if c.Has(KindJoined) != (o == nil) || c.Has(KindLeft) != (n == nil) {
+			if slices.Contains(c.Kinds, KindJoined) != (o == nil) || slices.Contains(c.Kinds, KindLeft) != (n == nil) {
 				t.Fatalf("pair %d: account %s joined/left wrong: %v", i, c.AccountID, c.Kinds)
 			}
 			if o == nil || n == nil {
 				continue
 			}
-			if c.Has(KindStatus) != (o.Status != n.Status) || c.Has(KindOUMove) != (o.OUPath != n.OUPath) || c.Has(KindState) != (o.State != n.State) {
+			if slices.Contains(c.Kinds, KindStatus) != (o.Status != n.Status) || slices.Contains(c.Kinds, KindOUMove) != (o.OUPath != n.OUPath) || slices.Contains(c.Kinds, KindState) != (o.State != n.State) {
 				t.Fatalf("pair %d: account %s kinds %v do not match rows %+v / %+v", i, c.AccountID, c.Kinds, o, n)
 			}
 			for _, f := range c.FindingsAdded {
@@ -358,43 +358,23 @@ func checkCountsAddUp(t *testing.T, d *Diff) {
 	}
 }
 
-func TestParseFailOn(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    FailOn
-		wantErr bool
+func TestFailsAtTreatsAnUnknownConditionAsNewFindings(t *testing.T) {
+	withNew := &Diff{Counts: Counts{WithNewFindings: 1}, Changes: []Change{{}}}
+	onlyMoved := &Diff{Counts: Counts{OUMoves: 1}, Changes: []Change{{}}}
+	for _, tc := range []struct {
+		name string
+		f    FailOn
 	}{
-		{"new-findings is accepted", "new-findings", FailOnNewFindings, false},
-		{"any-change is accepted", "any-change", FailOnAnyChange, false},
-		{"none is accepted", "none", FailOnNone, false},
-		{"an empty value is refused", "", "", true},
-		{"a value in another case is refused", "New-Findings", "", true},
-		{"an unknown value is refused", "always", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseFailOn(tt.in)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Fatalf("ParseFailOn(%q) = %q, %v", tt.in, got, err)
-			}
-			var f FailOn
-			if err := f.Set(tt.in); (err != nil) != tt.wantErr || (err == nil && f != tt.want) {
-				t.Fatalf("Set(%q) = %v, value %q", tt.in, err, f)
+		{"the zero value means new-findings", ""},
+		{"a value in another case means new-findings", "New-Findings"},
+		{"an unknown value means new-findings", "always"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !withNew.FailsAt(tc.f, "") || onlyMoved.FailsAt(tc.f, "") {
+				t.Errorf("FailOn %q does not behave as new-findings", tc.f)
 			}
 		})
 	}
-	t.Run("the zero value means new-findings", func(t *testing.T) {
-		var f FailOn
-		if f.String() != "new-findings" {
-			t.Errorf("String() = %q", f.String())
-		}
-		withNew := &Diff{Counts: Counts{WithNewFindings: 1}, Changes: []Change{{}}}
-		onlyMoved := &Diff{Counts: Counts{OUMoves: 1}, Changes: []Change{{}}}
-		if !withNew.Fails(f) || onlyMoved.Fails(f) {
-			t.Error("zero FailOn does not behave as new-findings")
-		}
-	})
 }
 
 // BenchmarkReadAndCompare reads two 10,000-account reports (the default

@@ -21,7 +21,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"schema_version":"2","scan":{},"accounts":[]}`))
 	f.Add([]byte(`{"account_id":"111111111111","status":"ok","findings":["root-access-key"]}` + "\r\n\r\n"))
 
-	readers := []Reader{{}, {MaxLineBytes: 256, MaxBytes: 4096}}
+	readers := []reader{{}, {MaxLineBytes: 256, MaxBytes: 4096}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, rd := range readers {
 			doc, err := rd.Read(bytes.NewReader(data))
@@ -55,7 +55,7 @@ func FuzzRead(f *testing.F) {
 				seen[r.AccountID] = true
 			}
 			d := Compare(doc, doc)
-			if d.HasChanges() || d.Counts.Unchanged != len(doc.Rows) {
+			if d.hasChanges() || d.Counts.Unchanged != len(doc.Rows) {
 				t.Fatalf("a document differs from itself: %+v", d.Counts)
 			}
 			against := Compare(nil, doc)

@@ -24,8 +24,8 @@ const (
 
 // Default limits of Read.
 const (
-	DefaultMaxLineBytes = 1 << 20 // one NDJSON row
-	DefaultMaxBytes     = 1 << 30 // a whole input, either format
+	defaultMaxLineBytes = 1 << 20 // one NDJSON row
+	defaultMaxBytes     = 1 << 30 // a whole input, either format
 )
 
 // Document is one report, whichever format it came in.
@@ -49,11 +49,19 @@ type Document struct {
 // ran, compared against a baseline) without a round trip through JSON.
 func FromReport(r *scan.Report) *Document {
 	meta := r.Scan
+	rows := r.Accounts
+	if l := r.Rows(); l.Len() != len(rows) {
+		// Some or all rows were kept compactly (scan.Config.CompactRows).
+		rows = make([]scan.Row, 0, l.Len())
+		for row := range l.All() {
+			rows = append(rows, *row)
+		}
+	}
 	return &Document{
 		SchemaVersion: output.SchemaVersion,
 		Format:        FormatScan,
 		Scan:          &meta,
-		Rows:          r.Accounts,
+		Rows:          rows,
 	}
 }
 
@@ -73,7 +81,7 @@ func (e *UnsupportedSchemaError) Error() string {
 		v, output.SchemaVersion)
 }
 
-// TooLargeError reports an input, a line or a value beyond Reader's limits.
+// TooLargeError reports an input, a line or a value beyond Read's limits.
 type TooLargeError struct {
 	// Line is the offending NDJSON line, or where the offending value of a
 	// JSON report starts; 0 when the whole input is too large.
@@ -94,42 +102,46 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("input larger than %d bytes", e.Limit)
 }
 
-// Reader reads reports with explicit limits; the zero value uses the
-// defaults.
-type Reader struct {
+// reader reads reports with explicit limits, which tests lower; the zero
+// value uses the defaults.
+type reader struct {
 	// MaxLineBytes bounds an NDJSON line and, in a JSON report, each
 	// account and the rest of the report beside its accounts; 0 means
-	// DefaultMaxLineBytes.
+	// defaultMaxLineBytes.
 	MaxLineBytes int
-	MaxBytes     int64 // the whole input; 0 means DefaultMaxBytes
+	MaxBytes     int64 // the whole input; 0 means defaultMaxBytes
 }
 
-// Read reads a JSON or NDJSON report with the default limits.
+// Read reads a JSON or NDJSON report and detects the format from the
+// content: the first value must be a JSON object; with a schema_version key
+// it is a JSON report, with an account_id key the first row of an NDJSON
+// report. File names are never consulted, so a report read from S3 or
+// stdin behaves the same.
+//
+// Memory follows the rows kept, not the input: white space never reaches
+// the JSON decoder, a JSON report is read one account at a time, and every
+// value held whole (an account, an NDJSON line, the rest of a report beside
+// its accounts) is cut off at a limit while it is read. An input or a value
+// beyond the limits, set far above any report's, is refused with a
+// *TooLargeError.
 func Read(r io.Reader) (*Document, error) {
-	return Reader{}.Read(r)
+	return reader{}.Read(r)
 }
 
 var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// Read detects the format from the content: the first value must be a JSON
-// object; with a schema_version key it is a JSON report, with an account_id
-// key the first row of an NDJSON report. File names are never consulted, so
-// a report read from S3 or stdin behaves the same.
-//
-// Memory follows the rows kept, not the input: white space never reaches
-// the JSON decoder, a JSON report is read one account at a time, and every
-// value held whole (an account, an NDJSON line, the rest of a report beside
-// its accounts) is cut off at MaxLineBytes while it is read.
-func (rd Reader) Read(r io.Reader) (*Document, error) {
+// Read is the package's Read with rd's limits: MaxLineBytes cuts off each
+// value held whole.
+func (rd reader) Read(r io.Reader) (*Document, error) {
 	maxLine := rd.MaxLineBytes
 	if maxLine <= 0 {
-		maxLine = DefaultMaxLineBytes
+		maxLine = defaultMaxLineBytes
 	}
 	maxBytes := rd.MaxBytes
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
+		maxBytes = defaultMaxBytes
 	}
 	br := bufio.NewReaderSize(&limitReader{r: r, left: maxBytes, limit: maxBytes}, 64<<10)
 

@@ -90,7 +90,7 @@ func TestReadGivesTheSameRowsFromJSONAndNDJSON(t *testing.T) {
 	if j.Scan == nil || j.Scan.OrganizationID != "o-abcd1234ef" || j.Scan.Counts.Listed != len(rows) {
 		t.Errorf("scan block not read: %+v", j.Scan)
 	}
-	if d := Compare(j, n); d.HasChanges() || d.Counts.Unchanged != len(rows) {
+	if d := Compare(j, n); d.hasChanges() || d.Counts.Unchanged != len(rows) {
 		t.Errorf("the same report in two formats differs: %+v", d.Counts)
 	}
 	r := j.Rows[1]
@@ -109,65 +109,65 @@ func TestReadRefusesWhatItCannotReadFaithfully(t *testing.T) {
 	tests := []struct {
 		name    string
 		input   string
-		reader  Reader
+		reader  reader
 		wantErr []string // substrings, all required
 	}{
-		{"empty input is refused", "", Reader{}, []string{"empty input"}},
-		{"white space only is refused", " \n\t\r\n", Reader{}, []string{"empty input"}},
-		{"a JSON array is refused", "\n[" + row0 + "]", Reader{}, []string{"line 2", "expected a JSON object", "array"}},
-		{"CSV is refused with a hint", "account_id,account_name\n111111111111,x\n", Reader{}, []string{"line 1", "CSV"}},
+		{"empty input is refused", "", reader{}, []string{"empty input"}},
+		{"white space only is refused", " \n\t\r\n", reader{}, []string{"empty input"}},
+		{"a JSON array is refused", "\n[" + row0 + "]", reader{}, []string{"line 2", "expected a JSON object", "array"}},
+		{"CSV is refused with a hint", "account_id,account_name\n111111111111,x\n", reader{}, []string{"line 1", "CSV"}},
 		{"a newer schema version is refused, naming both versions",
-			strings.Replace(compact, `"schema_version":"1"`, `"schema_version":"2"`, 1), Reader{},
+			strings.Replace(compact, `"schema_version":"1"`, `"schema_version":"2"`, 1), reader{},
 			[]string{`schema_version "2"`, `reads schema_version "1" only`}},
-		{"an older schema version is refused", strings.Replace(indented, `"schema_version": "1"`, `"schema_version": "0.9"`, 1), Reader{},
+		{"an older schema version is refused", strings.Replace(indented, `"schema_version": "1"`, `"schema_version": "0.9"`, 1), reader{},
 			[]string{`schema_version "0.9"`}},
 		{"an NDJSON row of a newer schema version is refused",
-			row0 + "\n" + strings.Replace(row1, `{`, `{"schema_version":"2",`, 1) + "\n", Reader{},
+			row0 + "\n" + strings.Replace(row1, `{`, `{"schema_version":"2",`, 1) + "\n", reader{},
 			[]string{"line 2", `schema_version "2"`}},
-		{"a numeric schema version is refused", strings.Replace(indented, `"schema_version": "1"`, `"schema_version": 1`, 1), Reader{},
+		{"a numeric schema version is refused", strings.Replace(indented, `"schema_version": "1"`, `"schema_version": 1`, 1), reader{},
 			[]string{"line 2", "schema_version must be a string"}},
-		{"a report without a scan block is refused", `{"schema_version":"1","accounts":[]}`, Reader{}, []string{"no scan block"}},
-		{"a report without accounts is refused", `{"schema_version":"1","scan":{}}`, Reader{}, []string{"no accounts"}},
-		{"a report whose accounts are not a list is refused", `{"schema_version":"1","scan":{},"accounts":{}}`, Reader{}, []string{"accounts must be a list"}},
+		{"a report without a scan block is refused", `{"schema_version":"1","accounts":[]}`, reader{}, []string{"no scan block"}},
+		{"a report without accounts is refused", `{"schema_version":"1","scan":{}}`, reader{}, []string{"no accounts"}},
+		{"a report whose accounts are not a list is refused", `{"schema_version":"1","scan":{},"accounts":{}}`, reader{}, []string{"accounts must be a list"}},
 		{"a report whose scan block has the wrong types is refused",
-			"{\"schema_version\":\"1\",\n\"scan\":{\n\"started_at\":\"yesterday\"},\"accounts\":[]}", Reader{}, []string{"line 2", "scan block"}},
-		{"a key given twice is refused", `{"schema_version":"1","scan":{},"accounts":[],"accounts":[]}`, Reader{}, []string{`key "accounts" appears twice`}},
-		{"an object that is neither a report nor a row is refused", `{"hello":"world"}`, Reader{}, []string{"line 1", "neither"}},
-		{"a diff document is refused as a report", `{"schema_version":"1","old":{},"new":{},"counts":{},"changes":[]}` + "\n", Reader{},
+			"{\"schema_version\":\"1\",\n\"scan\":{\n\"started_at\":\"yesterday\"},\"accounts\":[]}", reader{}, []string{"line 2", "scan block"}},
+		{"a key given twice is refused", `{"schema_version":"1","scan":{},"accounts":[],"accounts":[]}`, reader{}, []string{`key "accounts" appears twice`}},
+		{"an object that is neither a report nor a row is refused", `{"hello":"world"}`, reader{}, []string{"line 1", "neither"}},
+		{"a diff document is refused as a report", `{"schema_version":"1","old":{},"new":{},"counts":{},"changes":[]}` + "\n", reader{},
 			[]string{"line 1", "this is an orgscan diff"}},
-		{"two numbers apart are not read as one", `{"schema_version":"1","scan":{"x":1 2},"accounts":[]}`, Reader{}, []string{"line 1", "invalid JSON"}},
+		{"two numbers apart are not read as one", `{"schema_version":"1","scan":{"x":1 2},"accounts":[]}`, reader{}, []string{"line 1", "invalid JSON"}},
 		{"a literal split by white space is refused",
-			strings.Replace(row0, `"findings":[]`, "\"findings\":[],\"n\":tr  ue", 1), Reader{}, []string{"line 1", "invalid JSON"}},
-		{"a diff document that says what it is", `{"old":{},"new":{},"counts":{},"changes":[]}`, Reader{}, []string{"this is an orgscan diff"}},
+			strings.Replace(row0, `"findings":[]`, "\"findings\":[],\"n\":tr  ue", 1), reader{}, []string{"line 1", "invalid JSON"}},
+		{"a diff document that says what it is", `{"old":{},"new":{},"counts":{},"changes":[]}`, reader{}, []string{"this is an orgscan diff"}},
 		{"a diff document larger than the line limit is still named a diff",
-			`{"old":{},"new":{},"counts":{},"changes":[` + strings.Repeat(`{"account_id":"111111111111","kinds":["new-findings"]},`, 40000) + `{}]}`, Reader{},
+			`{"old":{},"new":{},"counts":{},"changes":[` + strings.Repeat(`{"account_id":"111111111111","kinds":["new-findings"]},`, 40000) + `{}]}`, reader{},
 			[]string{"line 1: this is an orgscan diff"}},
 		{"an account listed twice in a JSON report is refused, naming both lines",
-			strings.Replace(indented, `"account_id": "222222222222"`, `"account_id": "111111111111"`, 1), Reader{},
+			strings.Replace(indented, `"account_id": "222222222222"`, `"account_id": "111111111111"`, 1), reader{},
 			[]string{"account 111111111111 is listed twice", "first on line"}},
 		{"an account listed twice in NDJSON is refused, naming both lines",
-			row0 + "\n" + row1 + "\n\n" + row0 + "\n", Reader{}, []string{"line 4", "account 111111111111 is listed twice (first on line 1)"}},
-		{"malformed NDJSON names its line", row0 + "\n" + row1 + "\n{\"account_id\": \n", Reader{}, []string{"line 3", "invalid JSON"}},
-		{"an NDJSON line holding two rows is refused", row0 + "\n" + row1 + row0 + "\n", Reader{}, []string{"line 2"}},
-		{"data after the first NDJSON row on its line is refused", row0 + " x\n" + row1 + "\n", Reader{}, []string{"line 1", "unexpected data after the account row"}},
-		{"an NDJSON line that is a report is refused", row0 + "\n" + compact, Reader{}, []string{"line 2", "no account_id"}},
-		{"an NDJSON row spread over several lines is refused", strings.Replace(row0, ",", ",\n", 1) + "\n", Reader{}, []string{"line 1", "spans several lines"}},
-		{"malformed JSON names its line", strings.Replace(indented, `"organization_id"`, `"organization_id" "`, 1), Reader{}, []string{"line 4", "invalid JSON"}},
-		{"a truncated JSON report is refused", indented[:len(indented)/2], Reader{}, []string{"input ends inside a JSON value"}},
-		{"two concatenated JSON reports are refused", compact + compact, Reader{}, []string{"line 2", "unexpected data after the report that ends on line 1"}},
+			row0 + "\n" + row1 + "\n\n" + row0 + "\n", reader{}, []string{"line 4", "account 111111111111 is listed twice (first on line 1)"}},
+		{"malformed NDJSON names its line", row0 + "\n" + row1 + "\n{\"account_id\": \n", reader{}, []string{"line 3", "invalid JSON"}},
+		{"an NDJSON line holding two rows is refused", row0 + "\n" + row1 + row0 + "\n", reader{}, []string{"line 2"}},
+		{"data after the first NDJSON row on its line is refused", row0 + " x\n" + row1 + "\n", reader{}, []string{"line 1", "unexpected data after the account row"}},
+		{"an NDJSON line that is a report is refused", row0 + "\n" + compact, reader{}, []string{"line 2", "no account_id"}},
+		{"an NDJSON row spread over several lines is refused", strings.Replace(row0, ",", ",\n", 1) + "\n", reader{}, []string{"line 1", "spans several lines"}},
+		{"malformed JSON names its line", strings.Replace(indented, `"organization_id"`, `"organization_id" "`, 1), reader{}, []string{"line 4", "invalid JSON"}},
+		{"a truncated JSON report is refused", indented[:len(indented)/2], reader{}, []string{"input ends inside a JSON value"}},
+		{"two concatenated JSON reports are refused", compact + compact, reader{}, []string{"line 2", "unexpected data after the report that ends on line 1"}},
 		{"an account id that is not 12 digits is refused",
-			strings.Replace(indented, `"account_id": "333333333333"`, `"account_id": "3333"`, 1), Reader{},
+			strings.Replace(indented, `"account_id": "333333333333"`, `"account_id": "3333"`, 1), reader{},
 			[]string{"account 3", `account_id "3333" is not a 12-digit AWS account id`}},
-		{"a row without an account id is refused", row0 + "\n{\"account_name\":\"x\"}\n", Reader{}, []string{"line 2", "no account_id"}},
-		{"an unknown status is refused", strings.Replace(row0, `"status":"ok"`, `"status":"fine"`, 1), Reader{}, []string{"line 1", `status "fine"`}},
-		{"a row of the wrong type is refused", `{"schema_version":"1","scan":{},"accounts":[1]}`, Reader{}, []string{"account 1", "expected an account object"}},
-		{"a field of the wrong type names the field", strings.Replace(row0, `"findings":[]`, `"findings":"none"`, 1), Reader{}, []string{"line 1", "findings"}},
-		{"an empty finding is refused", strings.Replace(row0, `"findings":[]`, `"findings":[""]`, 1), Reader{}, []string{"empty name"}},
-		{"an NDJSON line over the limit is refused", row0 + "\n" + row1 + "\n", Reader{MaxLineBytes: len(row0) + 10},
+		{"a row without an account id is refused", row0 + "\n{\"account_name\":\"x\"}\n", reader{}, []string{"line 2", "no account_id"}},
+		{"an unknown status is refused", strings.Replace(row0, `"status":"ok"`, `"status":"fine"`, 1), reader{}, []string{"line 1", `status "fine"`}},
+		{"a row of the wrong type is refused", `{"schema_version":"1","scan":{},"accounts":[1]}`, reader{}, []string{"account 1", "expected an account object"}},
+		{"a field of the wrong type names the field", strings.Replace(row0, `"findings":[]`, `"findings":"none"`, 1), reader{}, []string{"line 1", "findings"}},
+		{"an empty finding is refused", strings.Replace(row0, `"findings":[]`, `"findings":[""]`, 1), reader{}, []string{"empty name"}},
+		{"an NDJSON line over the limit is refused", row0 + "\n" + row1 + "\n", reader{MaxLineBytes: len(row0) + 10},
 			[]string{"line 2: longer than"}},
-		{"a first NDJSON line over the limit is refused", row0 + "\n", Reader{MaxLineBytes: 100}, []string{"line 1: longer than 100 bytes"}},
-		{"an input over the limit is refused", indented, Reader{MaxBytes: 1000}, []string{"input larger than 1000 bytes"}},
-		{"an NDJSON input over the limit is refused", strings.Join(nd, "\n"), Reader{MaxBytes: int64(len(row0) + len(row1) + 5)},
+		{"a first NDJSON line over the limit is refused", row0 + "\n", reader{MaxLineBytes: 100}, []string{"line 1: longer than 100 bytes"}},
+		{"an input over the limit is refused", indented, reader{MaxBytes: 1000}, []string{"input larger than 1000 bytes"}},
+		{"an NDJSON input over the limit is refused", strings.Join(nd, "\n"), reader{MaxBytes: int64(len(row0) + len(row1) + 5)},
 			[]string{"input larger than"}},
 	}
 	for _, tt := range tests {
@@ -194,7 +194,7 @@ func TestReadReturnsTypedErrors(t *testing.T) {
 		}
 	})
 	t.Run("an input that is too large is a TooLargeError", func(t *testing.T) {
-		_, err := Reader{MaxBytes: 10}.Read(strings.NewReader(`{"schema_version":"1","scan":{},"accounts":[]}`))
+		_, err := reader{MaxBytes: 10}.Read(strings.NewReader(`{"schema_version":"1","scan":{},"accounts":[]}`))
 		var tl *TooLargeError
 		if !errors.As(err, &tl) || tl.Limit != 10 || tl.Line != 0 {
 			t.Fatalf("error = %v, want a TooLargeError with limit 10", err)
@@ -202,7 +202,7 @@ func TestReadReturnsTypedErrors(t *testing.T) {
 	})
 	t.Run("an input of exactly the limit is read", func(t *testing.T) {
 		in := `{"schema_version":"1","scan":{},"accounts":[]}`
-		if _, err := (Reader{MaxBytes: int64(len(in))}).Read(strings.NewReader(in)); err != nil {
+		if _, err := (reader{MaxBytes: int64(len(in))}).Read(strings.NewReader(in)); err != nil {
 			t.Fatalf("Read at the limit: %v", err)
 		}
 	})
@@ -231,7 +231,7 @@ func TestReadStreamsLargeNDJSON(t *testing.T) {
 		rows[i] = acct(idOf(i), "a", "Root", scan.FindingRootNoMFA)
 	}
 	input := ndjsonReport(t, rows)
-	doc, err := Reader{MaxLineBytes: 2048}.Read(bytes.NewReader(input))
+	doc, err := reader{MaxLineBytes: 2048}.Read(bytes.NewReader(input))
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -351,7 +351,7 @@ func TestReadMemoryFollowsTheRowsKept(t *testing.T) {
 			// limit: the JSON decoder's buffer doubles on the way to it,
 			// and the first object's copy (its row, if it is NDJSON) does
 			// too. That is a fixed cost, whatever the input's size.
-			if limit := uint64(8 * DefaultMaxLineBytes); allocated > limit {
+			if limit := uint64(8 * defaultMaxLineBytes); allocated > limit {
 				t.Errorf("Read allocated %d bytes for at most two rows, more than %d", allocated, limit)
 			}
 		})

@@ -116,8 +116,8 @@ func TestNewFindingsFailAtTheSeverityThreshold(t *testing.T) {
 			if got := d.FailsAt(diff.FailOnNewFindings, tc.min); got != tc.want {
 				t.Errorf("FailsAt(new-findings, %s) = %v, want %v", tc.min, got, tc.want)
 			}
-			if !d.Fails(diff.FailOnNewFindings) {
-				t.Errorf("Fails without a threshold must count every new finding")
+			if !d.FailsAt(diff.FailOnNewFindings, "") {
+				t.Errorf("FailsAt without a threshold must count every new finding")
 			}
 			if d.FailsAt(diff.FailOnNone, scan.SeverityInformational) {
 				t.Errorf("--fail-on none failed")

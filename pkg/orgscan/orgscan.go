@@ -98,6 +98,10 @@ type Config struct {
 	// every output took the rows from OnRow: a scan of any size then
 	// holds no row longer than OnRow does. The counts still add up.
 	DiscardRows bool
+	// CompactRows keeps the rows in a compact form rather than in the
+	// report's Accounts, for a caller that only writes the report:
+	// Report.Rows yields them, each decoded when it is reached.
+	CompactRows bool
 }
 
 // Run scans the organization and returns its report. It fails before
@@ -165,6 +169,7 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 		OnAccount:             cfg.OnAccount,
 		OnRow:                 cfg.OnRow,
 		DiscardRows:           cfg.DiscardRows,
+		CompactRows:           cfg.CompactRows,
 	}
 	if cfg.Details {
 		sc.Details = scan.NewDetailsReader(s.Clients.IAM, now)

@@ -70,7 +70,7 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 	header := csvColumns(c.o.Details)
 	writeCSVRecord(bw, header)
 	rec := make([]string, 0, len(header))
-	for _, r := range sortedRows(rep) {
+	for r := range rep.Rows().All() {
 		v := newRowView(r, rep.Scan.FinishedAt, viewOptions{})
 		var err error
 		if rec, err = csvRecord(rec[:0], &v, c.o.Details); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,7 +91,9 @@ type htmlView struct {
 	FindingGroups []htmlSeverityGroup
 	Chart         htmlChart
 	Details       bool
-	Rows          []htmlRow
+	// Rows yields the accounts in the default order, each worked out as
+	// the template reaches it, so that the page never holds them all.
+	Rows iter.Seq[htmlRow]
 	// FilterTypes are the finding types the filter offers: those present.
 	FilterTypes []string
 }
@@ -199,19 +202,34 @@ func newHTMLView(rep *scan.Report, details bool) *htmlView {
 	// Detail cells show dates, never "3d ago": the report must not depend
 	// on when it was written.
 	vo := viewOptions{details: details, when: dateOnly}
-	rows := sortedRows(rep)
-	v.Rows = make([]htmlRow, len(rows))
-	for i, r := range rows {
-		v.Rows[i] = newHTMLRow(newRowView(r, rep.Scan.FinishedAt, vo))
+	rows := rep.Rows()
+	htmlRowAt := func(i int) htmlRow { return newHTMLRow(newRowView(rows.At(i), rep.Scan.FinishedAt, vo)) }
+	// The default order needs every row's group and severity first; the
+	// rows themselves are worked out again as they are written.
+	order := make([]htmlPlace, rows.Len())
+	for i := range order {
+		h := htmlRowAt(i)
+		order[i] = htmlPlace{index: int32(i), group: int32(h.Group), rank: int32(h.View.severityRank)}
 	}
-	slices.SortStableFunc(v.Rows, func(a, b htmlRow) int {
-		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(b.View.severityRank, a.View.severityRank))
+	slices.SortStableFunc(order, func(a, b htmlPlace) int {
+		return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(b.rank, a.rank))
 	})
-	v.Findings, v.FilterTypes = findingCounts(rep.Accounts, details)
+	v.Rows = func(yield func(htmlRow) bool) {
+		for _, p := range order {
+			if !yield(htmlRowAt(int(p.index))) {
+				return
+			}
+		}
+	}
+	v.Findings, v.FilterTypes = findingCounts(rows.All(), details)
 	v.FindingGroups = groupBySeverity(v.Findings)
 	v.Chart = newHTMLChart(v.Rows)
 	return v
 }
+
+// htmlPlace is where a row goes in the default order: its position in
+// account-id order and what it sorts by.
+type htmlPlace struct{ index, group, rank int32 }
 
 func newHTMLProvenance(m *scan.Meta) htmlProvenance {
 	p := htmlProvenance{
@@ -340,10 +358,10 @@ func newHTMLRow(v rowView) htmlRow {
 // zero included, since "no root access keys anywhere" is a result too
 // (the --details types only when details were read), then any type this
 // version does not know. filter holds the types present.
-func findingCounts(rows []scan.Row, details bool) (counts []htmlFindingCount, filter []string) {
+func findingCounts(rows iter.Seq[*scan.Row], details bool) (counts []htmlFindingCount, filter []string) {
 	n := map[string]int{}
-	for i := range rows {
-		for _, f := range slices.Compact(slices.Sorted(slices.Values(rows[i].Findings))) {
+	for r := range rows {
+		for _, f := range slices.Compact(slices.Sorted(slices.Values(r.Findings))) {
 			n[f]++
 		}
 	}
@@ -416,15 +434,14 @@ const (
 // newHTMLChart draws one bar per OU path: its accounts split into those
 // with findings, those that could not be read, the clean ones and the
 // skipped ones. OUs with the most accounts with findings come first.
-func newHTMLChart(rows []htmlRow) htmlChart {
+func newHTMLChart(rows iter.Seq[htmlRow]) htmlChart {
 	type ou struct {
 		path                          string
 		findings, gap, clean, skipped int
 		total, findingCount           int
 	}
 	byPath := map[string]*ou{}
-	for i := range rows {
-		r := &rows[i]
+	for r := range rows {
 		o := byPath[r.View.OU]
 		if o == nil {
 			o = &ou{path: r.View.OU}

@@ -30,9 +30,17 @@ type document struct {
 	Accounts           []*scan.Row                `json:"accounts"`
 }
 
-// newDocument is the envelope of rep, its accounts sorted by account id.
+// newDocument is the whole document of rep, its accounts sorted by
+// account id: what Close writes, one account at a time.
 func newDocument(rep *scan.Report) document {
-	return document{SchemaVersion: SchemaVersion, Scan: rep.Scan, FindingDefinitions: scan.Definitions(), Accounts: sortedRows(rep)}
+	doc := newEnvelope(rep)
+	doc.Accounts = sortedRows(rep)
+	return doc
+}
+
+// newEnvelope is the document of rep without its accounts.
+func newEnvelope(rep *scan.Report) document {
+	return document{SchemaVersion: SchemaVersion, Scan: rep.Scan, FindingDefinitions: scan.Definitions(), Accounts: []*scan.Row{}}
 }
 
 type jsonWriter struct {
@@ -52,10 +60,8 @@ func (j *jsonWriter) Close(rep *scan.Report) error {
 	if err := j.begin(FormatJSON, rep); err != nil {
 		return err
 	}
-	doc := newDocument(rep)
-	rows := doc.Accounts
-	doc.Accounts = []*scan.Row{}
-	head, err := json.MarshalIndent(doc, "", "  ")
+	rows := rep.Rows()
+	head, err := json.MarshalIndent(newEnvelope(rep), "", "  ")
 	if err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
@@ -66,7 +72,8 @@ func (j *jsonWriter) Close(rep *scan.Report) error {
 	bw := bufio.NewWriter(j.w)
 	bw.Write(head)
 	bw.WriteByte('[')
-	for i, r := range rows {
+	for i := range rows.Len() {
+		r := rows.At(i)
 		b, err := json.MarshalIndent(r, "    ", "  ")
 		if err != nil {
 			return fmt.Errorf("write json report: account %s: %w", r.AccountID, err)
@@ -77,7 +84,7 @@ func (j *jsonWriter) Close(rep *scan.Report) error {
 		bw.WriteString("\n    ")
 		bw.Write(b)
 	}
-	if len(rows) > 0 {
+	if rows.Len() > 0 {
 		bw.WriteString("\n  ")
 	}
 	bw.WriteString("]\n}\n")
@@ -135,7 +142,7 @@ func (n *ndjsonWriter) Close(rep *scan.Report) error {
 	if err := n.begin(FormatNDJSON, rep); err != nil {
 		return err
 	}
-	for _, r := range sortedRows(rep) {
+	for r := range rep.Rows().All() {
 		if n.written[r.AccountID] {
 			continue
 		}

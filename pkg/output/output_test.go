@@ -41,8 +41,8 @@ func TestFormatHelpers(t *testing.T) {
 			if back, ok := FormatFromExtension("x" + Extension(f)); !ok || back != f {
 				t.Errorf("Extension(%q) = %q maps back to %q", f, Extension(f), back)
 			}
-			if contentType(f) == "" {
-				t.Errorf("contentType(%q) is empty", f)
+			if ContentType(f) == "" {
+				t.Errorf("ContentType(%q) is empty", f)
 			}
 		}
 	})
@@ -51,7 +51,7 @@ func TestFormatHelpers(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `"xml"`) || !strings.Contains(err.Error(), "table, csv, json, ndjson") {
 			t.Errorf("New(xml) error = %v", err)
 		}
-		if Extension("xml") != "" || contentType("xml") != "" {
+		if Extension("xml") != "" || ContentType("xml") != "" {
 			t.Error("unknown format has an extension or content type")
 		}
 	})

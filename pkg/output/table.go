@@ -56,12 +56,13 @@ func (t *tableWriter) Close(rep *scan.Report) error {
 		widths[i] = len(h)
 	}
 	vo := viewOptions{details: t.o.Details, when: t.when(t.o.Now())}
-	rows := sortedRows(rep)
-	cells := make([][]cell, len(rows))
-	for i, r := range rows {
+	rows := rep.Rows()
+	// Two passes, the widths then the lines, each working a row's cells
+	// out anew: holding every row's cells between them would cost as much
+	// as the rows themselves.
+	for r := range rows.All() {
 		v := newRowView(r, rep.Scan.FinishedAt, vo)
-		cells[i] = t.rowCells(&v)
-		for j, c := range cells[i] {
+		for j, c := range t.rowCells(&v) {
 			widths[j] = max(widths[j], displayWidth(c.text))
 		}
 	}
@@ -72,8 +73,9 @@ func (t *tableWriter) Close(rep *scan.Report) error {
 		headerCells[i] = cell{text: h, style: sgrBold}
 	}
 	writeLine(bw, headerCells, widths, color)
-	for _, cs := range cells {
-		writeLine(bw, cs, widths, color)
+	for r := range rows.All() {
+		v := newRowView(r, rep.Scan.FinishedAt, vo)
+		writeLine(bw, t.rowCells(&v), widths, color)
 	}
 	writeFooter(bw, &rep.Scan, color)
 	if err := bw.Flush(); err != nil {

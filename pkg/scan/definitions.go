@@ -234,8 +234,8 @@ func AnyAtLeast(findings []string, min Severity) bool {
 // HasFindingsAtLeast tells whether any account of the report has a finding
 // as severe as min or more.
 func (r *Report) HasFindingsAtLeast(min Severity) bool {
-	for i := range r.Accounts {
-		if AnyAtLeast(r.Accounts[i].Findings, min) {
+	for row := range r.Rows().All() {
+		if AnyAtLeast(row.Findings, min) {
 			return true
 		}
 	}

@@ -214,9 +214,13 @@ type PasswordDetail struct {
 }
 
 // Report is one scan: its provenance and one row per listed account.
+// Rows lists them all in account-id order: those in Accounts, and those a
+// scan kept compactly instead (Config.CompactRows), which Accounts does
+// not hold.
 type Report struct {
 	Scan     Meta  `json:"scan"`
 	Accounts []Row `json:"accounts"`
+	kept     *keptRows
 }
 
 // Meta is the provenance an auditor needs: who ran the scan, when, against
@@ -303,7 +307,7 @@ func NewReport(meta Meta, res *Result, finishedAt time.Time) *Report {
 	add(meta.Counts.DetailsErrors > 0, ReasonDetailsMissing)
 	meta.IncompleteReasons = reasons
 	meta.Complete = len(reasons) == 0
-	return &Report{Scan: meta, Accounts: res.Rows}
+	return &Report{Scan: meta, Accounts: res.Rows, kept: res.kept}
 }
 
 // OptionsUsed records the options that shaped the scan.

@@ -80,12 +80,18 @@ type Config struct {
 	// OnRow returns, for callers whose every output streams. The counts
 	// still add up every row.
 	DiscardRows bool
+	// CompactRows keeps the rows in a compact form instead of
+	// Result.Rows, for callers that only write the report: its Rows
+	// decodes each row when it is reached, and its Accounts is empty.
+	CompactRows bool
 }
 
 // Result is what a scan gathered. Rows hold every account discovered, even
-// when Err is set (unless Config.DiscardRows).
+// when Err is set (unless Config.DiscardRows or Config.CompactRows: then
+// only NewReport's Report.Rows has them, or nothing does).
 type Result struct {
 	Rows []Row
+	kept *keptRows
 	// Counts tally every row, kept or not.
 	Counts Counts
 	// Interrupted is set when the context ended before every account was
@@ -120,6 +126,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	c := &collector{onRow: cfg.OnRow, discard: cfg.DiscardRows}
+	if cfg.CompactRows && !cfg.DiscardRows {
+		c.kept = &keptRows{}
+	}
 	if len(cfg.Filter.Accounts) > 0 {
 		c.seen = map[string]bool{}
 	}
@@ -173,7 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		c.add(Row{AccountID: id, Status: StatusError, ErrorCode: CodeNotFound,
 			Error: "account was requested but is not in the organization (or is outside the OU selection)"})
 	}
-	res.Rows, res.Counts = c.rows, c.counts
+	res.Rows, res.kept, res.Counts = c.rows, c.kept, c.counts
 	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].AccountID < res.Rows[j].AccountID })
 	return res, nil
 }
@@ -214,10 +223,12 @@ func sendTo(filter func(Account) bool, out chan<- Account, done <-chan struct{})
 }
 
 // collector gathers rows from concurrent scans, tallies them, and keeps
-// them unless every output has had them already (discard).
+// them (compactly when kept is set) unless every output has had them
+// already (discard).
 type collector struct {
 	mu      sync.Mutex
 	rows    []Row
+	kept    *keptRows
 	counts  Counts
 	seen    map[string]bool // account ids, when some were requested by id
 	discard bool
@@ -232,13 +243,16 @@ func (c *collector) add(r Row) {
 	if c.seen != nil {
 		c.seen[r.AccountID] = true
 	}
-	row := &r
-	if !c.discard {
-		c.rows = append(c.rows, r)
-		row = &c.rows[len(c.rows)-1]
-	}
+	// OnRow may amend the row: it sees it before it is kept.
 	if c.onRow != nil && c.err == nil {
-		c.err = c.onRow(row)
+		c.err = c.onRow(&r)
+	}
+	switch {
+	case c.discard:
+	case c.kept != nil:
+		c.kept.add(&r)
+	default:
+		c.rows = append(c.rows, r)
 	}
 }
 

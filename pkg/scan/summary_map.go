@@ -15,14 +15,17 @@ import (
 // keeps one per account until it is written, so it is small: every account
 // reports the same few dozen keys, and a Summary holds its key list as one
 // interned value that all summaries with the same keys share, and only its
-// own counters (about 4 bytes each, where a map costs about 4 KB and a
-// slice of pairs 800 bytes). It marshals as the JSON object the map would
-// (keys in the same order); the zero Summary, an account not read, as
-// null.
+// own counters, as varints (most counters are small, so a byte or two
+// each, where a map costs about 4 KB and a slice of pairs 800 bytes). It
+// marshals as the JSON object the map would (keys in the same order); the
+// zero Summary, an account not read, as null.
 type Summary struct {
-	// keys is every key, each as its length (uvarint) and bytes, in order.
-	keys   unique.Handle[string]
-	values []int32 // nil: no summary
+	// keys is every key, each as its length (uvarint) and bytes, in order;
+	// the zero handle: no summary.
+	keys unique.Handle[string]
+	// values is every counter as a zigzag varint, in the keys' order.
+	values string
+	n      int32 // the number of counters
 }
 
 // NewSummary sorts m into a Summary; nil is the zero Summary.
@@ -35,51 +38,68 @@ func NewSummary(m map[string]int32) Summary {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var b []byte
-	values := make([]int32, len(keys))
-	for i, k := range keys {
+	var b, values []byte
+	for _, k := range keys {
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
-		values[i] = m[k]
+		values = binary.AppendVarint(values, int64(m[k]))
 	}
-	return Summary{keys: unique.Make(string(b)), values: values}
+	return Summary{keys: unique.Make(string(b)), values: string(values), n: int32(len(keys))}
 }
 
 // IsZero tells whether the account's summary was not read.
-func (s Summary) IsZero() bool { return s.values == nil }
+func (s Summary) IsZero() bool { return s.keys == unique.Handle[string]{} }
 
 // Len is the number of counters.
-func (s Summary) Len() int { return len(s.values) }
+func (s Summary) Len() int { return int(s.n) }
 
 // All yields each key and its counter in key order.
 func (s Summary) All() iter.Seq2[string, int32] {
 	return func(yield func(string, int32) bool) {
-		if s.values == nil {
+		if s.IsZero() {
 			return
 		}
-		rest := s.keys.Value()
-		for _, v := range s.values {
-			n, w := uvarint(rest)
-			key := rest[w : w+n]
-			rest = rest[w+n:]
-			if !yield(key, v) {
+		keys, values := s.keys.Value(), s.values
+		for range s.n {
+			n, w := uvarint(keys)
+			key := keys[w : w+n]
+			keys = keys[w+n:]
+			v, w := varint(values)
+			values = values[w:]
+			if !yield(key, int32(v)) {
 				return
 			}
 		}
 	}
 }
 
-// uvarint reads what binary.AppendUvarint wrote at the start of s.
+// uvarint reads a length or count that binary.AppendUvarint wrote at the
+// start of s.
 func uvarint(s string) (n, width int) {
-	var x uint64
+	x, w := uvarint64(s)
+	return int(x), w
+}
+
+// uvarint64 reads what binary.AppendUvarint wrote at the start of s.
+func uvarint64(s string) (x uint64, width int) {
 	for i, shift := 0, uint(0); i < len(s); i, shift = i+1, shift+7 {
 		c := s[i]
 		if c < 0x80 {
-			return int(x | uint64(c)<<shift), i + 1
+			return x | uint64(c)<<shift, i + 1
 		}
 		x |= uint64(c&0x7f) << shift
 	}
-	return 0, len(s) // unreachable: the keys are written by NewSummary
+	return 0, len(s) // unreachable: the package wrote s
+}
+
+// varint reads what binary.AppendVarint wrote at the start of s.
+func varint(s string) (x int64, width int) {
+	u, w := uvarint64(s)
+	x = int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x, w
 }
 
 // Get returns the counter of that key, and whether IAM reported it.
@@ -97,10 +117,10 @@ func (s Summary) Get(key string) (int32, bool) {
 
 // MarshalJSON writes {"Key":value,...} in key order.
 func (s Summary) MarshalJSON() ([]byte, error) {
-	if s.values == nil {
+	if s.IsZero() {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, 40*len(s.values)+2)
+	b := make([]byte, 0, 40*s.Len()+2)
 	b = append(b, '{')
 	i := 0
 	for k, v := range s.All() {

@@ -1,4 +1,4 @@
-package output
+package sink
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/orgscan/orgscan/pkg/output"
 )
 
 // ObjectPutter is the S3 call an upload needs.
@@ -110,7 +112,7 @@ type InvalidBucketRegionError struct {
 }
 
 func (e *InvalidBucketRegionError) Error() string {
-	return fmt.Sprintf("bucket %s: S3 gave its region as %q, which is not a region name", Sanitize(e.Bucket), Sanitize(e.Region))
+	return fmt.Sprintf("bucket %s: S3 gave its region as %q, which is not a region name", output.Sanitize(e.Bucket), output.Sanitize(e.Region))
 }
 
 // Client returns a client for the bucket's region. expectedOwner, when set,

@@ -1,10 +1,11 @@
-package output
+package sink
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgscan/orgscan/pkg/output"
+	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 func TestReportKeyRoundTrips(t *testing.T) {
@@ -30,9 +34,15 @@ func TestReportKeyRoundTrips(t *testing.T) {
 		{"a key under a prefix is partitioned by organization and UTC date",
 			ReportKey{Prefix: "audits/", OrgID: "o-abc123def4", Started: started, Ext: ".json"},
 			"audits/org=o-abc123def4/date=2026-11-30/orgscan-20261130T200405Z.json"},
+		{"a scan report's stem, named, writes the same key",
+			ReportKey{Prefix: "audits/", OrgID: "o-abc123def4", Started: started, Name: ScanName, Ext: ".json"},
+			"audits/org=o-abc123def4/date=2026-11-30/orgscan-20261130T200405Z.json"},
 		{"a key at the bucket's root has no prefix",
 			ReportKey{OrgID: "o-abc123def4", Started: started, Ext: ".ndjson"},
 			"org=o-abc123def4/date=2026-11-30/orgscan-20261130T200405Z.ndjson"},
+		{"a double extension comes back whole",
+			ReportKey{Prefix: "audits/", OrgID: "o-abc123def4", Started: started, Ext: ".ocsf.ndjson"},
+			"audits/org=o-abc123def4/date=2026-11-30/orgscan-20261130T200405Z.ocsf.ndjson"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.key.String(); got != tc.want {
@@ -40,7 +50,7 @@ func TestReportKeyRoundTrips(t *testing.T) {
 			}
 			back, ok := ParseReportKey(tc.want)
 			want := tc.key
-			want.Started = started.UTC().Truncate(time.Second)
+			want.Started, want.Name = started.UTC().Truncate(time.Second), ""
 			if !ok || back != want {
 				t.Fatalf("ParseReportKey(%q) = %+v, %v; want %+v", tc.want, back, ok, want)
 			}
@@ -63,6 +73,7 @@ func TestParseReportKeyRefusesKeysOutsideTheLayout(t *testing.T) {
 		{"an empty organization is refused", "p/org=/date=2026-11-30/orgscan-20261130T200405Z.json", false},
 		{"a name without the orgscan- prefix is refused", "p/org=o-abc123def4/date=2026-11-30/report-20261130T200405Z.json", false},
 		{"a timestamp that is not one is refused", "p/org=o-abc123def4/date=2026-11-30/orgscan-20261332T250405Z.json", false},
+		{"another document's key is refused", "p/org=o-abc123def4/date=2026-11-30/orgscan-remediation-20261130T200405Z.json", false},
 		{"a fallback file name is refused", "p/org=o-abc123def4/date=2026-11-30/orgscan-fallback-20261130T200405Z-abc.json", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -128,12 +139,24 @@ func putClient(t *testing.T, e *putEndpoint) *s3.Client {
 	})
 }
 
+// sinkReport is a scan report with every field the object metadata reads.
+func sinkReport() *scan.Report {
+	return &scan.Report{Scan: scan.Meta{
+		OrganizationID:    "o-abc123def4",
+		StartedAt:         time.Date(2026, 11, 30, 21, 4, 5, 0, time.FixedZone("CET", 3600)),
+		Version:           "1.2.3",
+		Complete:          false,
+		IncompleteReasons: []string{"interrupted", "ous_not_listed"},
+		Counts:            scan.Counts{Listed: 7, Scanned: 4, Errors: 2, WithFindings: 3, OUsNotListed: 1},
+	}}
+}
+
 func TestS3SinkUploadsUnderTheReportKey(t *testing.T) {
 	e := &putEndpoint{}
-	rep := goldenReport(false)
+	rep := sinkReport()
 	render := func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err }
 	d, err := S3Sink{API: putClient(t, e), Bucket: "evidence", Key: "audits/", Prefix: true, SSE: "AES256"}.
-		Deliver(context.Background(), rep, FormatNDJSON, render)
+		Deliver(context.Background(), ScanObject(rep, output.FormatNDJSON), render)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,10 +166,10 @@ func TestS3SinkUploadsUnderTheReportKey(t *testing.T) {
 		got, want string
 	}{
 		{"the object is put at the report key", e.path, "/evidence/" + key},
+		{"the key is a scan report's", key, "audits/org=o-abc123def4/date=2026-11-30/orgscan-20261130T200405Z.ndjson"},
 		{"the delivery names the object", d.Location, "s3://evidence/" + key},
 		{"the body is what the renderer wrote", string(e.body), "report"},
-		{"the metadata carries the schema version", e.metadata.Get("X-Amz-Meta-Schema-Version"), SchemaVersion},
-		{"the metadata carries the organization", e.metadata.Get("X-Amz-Meta-" + MetadataOrgID), rep.Scan.OrganizationID},
+		{"the media type is the format's", e.metadata.Get("Content-Type"), "application/x-ndjson"},
 		{"the version S3 gave is kept", d.VersionID, "v1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,12 +180,71 @@ func TestS3SinkUploadsUnderTheReportKey(t *testing.T) {
 	}
 }
 
+// TestAScanReportsObjectMetadataIsUnchanged pins every metadata key and
+// value of an uploaded scan report: people query them (S3 inventory,
+// Athena), and a baseline check reads two of them back.
+func TestAScanReportsObjectMetadataIsUnchanged(t *testing.T) {
+	e := &putEndpoint{}
+	render := func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err }
+	if _, err := (S3Sink{API: putClient(t, e), Bucket: "evidence", Key: "r.json"}).
+		Deliver(context.Background(), ScanObject(sinkReport(), output.FormatJSON), render); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"org-id":                 "o-abc123def4",
+		"schema-version":         output.SchemaVersion,
+		"orgscan-version":        "1.2.3",
+		"started-at":             "2026-11-30T20:04:05Z",
+		"complete":               "false",
+		"accounts-listed":        "7",
+		"accounts-scanned":       "4",
+		"accounts-errors":        "2",
+		"accounts-with-findings": "3",
+		"incomplete-reasons":     "interrupted,ous_not_listed",
+		"ous-not-listed":         "1",
+	}
+	got := map[string]string{}
+	for h, v := range e.metadata {
+		if k, ok := strings.CutPrefix(strings.ToLower(h), "x-amz-meta-"); ok {
+			got[k] = strings.Join(v, ",")
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metadata %v\nwant %v", got, want)
+	}
+	if want[MetadataOrgID] == "" || want[MetadataStartedAt] == "" {
+		t.Errorf("the keys a baseline check reads (%s, %s) are not among those an upload sets", MetadataOrgID, MetadataStartedAt)
+	}
+}
+
+func TestS3SinkNamesADocumentByItsStem(t *testing.T) {
+	e := &putEndpoint{deny: true}
+	dir := t.TempDir()
+	obj := Object{OrgID: "o-abc123def4", Started: sinkReport().Scan.StartedAt, Name: "orgscan-remediation", Ext: ".json", ContentType: "application/json"}
+	render := func(w io.Writer) error { _, err := io.WriteString(w, "plan"); return err }
+	_, err := S3Sink{API: putClient(t, e), Bucket: "evidence", Key: "audits/", Prefix: true, FallbackDir: dir}.Deliver(context.Background(), obj, render)
+	var ue *UploadError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want an *UploadError", err)
+	}
+	key := "audits/org=o-abc123def4/date=2026-11-30/orgscan-remediation-20261130T200405Z.json"
+	if e.path != "/evidence/"+key {
+		t.Errorf("put %s, want /evidence/%s", e.path, key)
+	}
+	if k, ok := ParseReportKey(key); ok {
+		t.Errorf("ParseReportKey takes the remediation report %s for a scan report: %+v", key, k)
+	}
+	if base := filepath.Base(ue.Fallback); !strings.HasPrefix(base, "orgscan-remediation-fallback-20261130T200405Z-") {
+		t.Errorf("fallback %s does not carry the document's stem and time", base)
+	}
+}
+
 func TestS3SinkKeepsAReportItCouldNotUpload(t *testing.T) {
 	dir := t.TempDir()
-	rep := goldenReport(false)
+	rep := sinkReport()
 	render := func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err }
 	_, err := S3Sink{API: putClient(t, &putEndpoint{deny: true}), Bucket: "evidence", Key: "r.json", FallbackDir: dir}.
-		Deliver(context.Background(), rep, FormatJSON, render)
+		Deliver(context.Background(), ScanObject(rep, output.FormatJSON), render)
 	var ue *UploadError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want an *UploadError", err)
@@ -173,6 +255,9 @@ func TestS3SinkKeepsAReportItCouldNotUpload(t *testing.T) {
 	if filepath.Dir(ue.Fallback) != dir {
 		t.Fatalf("fallback %q is not in %s", ue.Fallback, dir)
 	}
+	if !strings.HasPrefix(filepath.Base(ue.Fallback), "orgscan-fallback-20261130T200405Z-") {
+		t.Errorf("fallback %s is not named as a scan report's", ue.Fallback)
+	}
 	if b, err := os.ReadFile(ue.Fallback); err != nil || string(b) != "report" {
 		t.Errorf("fallback holds %q, %v; want the report", b, err)
 	}
@@ -180,10 +265,9 @@ func TestS3SinkKeepsAReportItCouldNotUpload(t *testing.T) {
 
 func TestFileAndStreamSinksWriteWhatTheRendererWrites(t *testing.T) {
 	render := func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err }
-	rep := goldenReport(false)
 	t.Run("a file sink replaces the file, readable by its owner only", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "r.csv")
-		d, err := FileSink{Path: p}.Deliver(context.Background(), rep, FormatCSV, render)
+		d, err := FileSink{Path: p}.Deliver(context.Background(), Object{}, render)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +278,7 @@ func TestFileAndStreamSinksWriteWhatTheRendererWrites(t *testing.T) {
 	})
 	t.Run("a stream sink writes to its stream", func(t *testing.T) {
 		var buf bytes.Buffer
-		if _, err := (StreamSink{W: &buf}).Deliver(context.Background(), rep, FormatCSV, render); err != nil || buf.String() != "report" {
+		if _, err := (StreamSink{W: &buf}).Deliver(context.Background(), Object{}, render); err != nil || buf.String() != "report" {
 			t.Errorf("stream holds %q, %v", buf.String(), err)
 		}
 	})

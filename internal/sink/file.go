@@ -1,4 +1,4 @@
-package output
+package sink
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/orgscan/orgscan/pkg/output"
 )
 
 // writeFileAtomic writes a file so that readers, and a crash at any point,
@@ -158,7 +160,7 @@ type UnsafeLinkError struct {
 
 func (e *UnsafeLinkError) Error() string {
 	return fmt.Sprintf("write %s: refusing to follow the symbolic link %s: it is in the shared directory %s and belongs to another user (uid %d), who may have planted it; remove the link or write to a path in a directory of your own",
-		Sanitize(e.Path), Sanitize(e.Link), Sanitize(e.Dir), e.UID)
+		output.Sanitize(e.Path), output.Sanitize(e.Link), output.Sanitize(e.Dir), e.UID)
 }
 
 // resolve returns where a write to path lands. It follows symbolic links
@@ -228,16 +230,16 @@ func resolve(path string) (string, error) {
 	return done, nil
 }
 
-// writeFallback keeps a report that could not go where it was meant to (a
+// writeFallback keeps a document that could not go where it was meant to (a
 // failed upload): in dir, or in the system's temporary directory when dir
 // takes no new file. It returns the file's path, absolute where it can.
 //
-// The name carries the scan's time, for people, and a random part, so that
-// nobody can plant a link at it in advance in a shared directory. The file
-// is created exclusively and without following a link: a name that exists
+// The name carries the document's stem and time, for people, and a random
+// part, so that nobody can plant a link at it in advance in a shared
+// directory. The file is created exclusively and without following a link: a name that exists
 // is never written through.
-func writeFallback(dir string, started time.Time, ext string, body []byte) (string, error) {
-	prefix := "orgscan-fallback-" + started.UTC().Format("20060102T150405Z") + "-"
+func writeFallback(dir, name string, started time.Time, ext string, body []byte) (string, error) {
+	prefix := name + "-fallback-" + started.UTC().Format("20060102T150405Z") + "-"
 	path, err := writeNew(dir, prefix, ext, body)
 	if err == nil {
 		return path, nil

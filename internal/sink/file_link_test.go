@@ -1,4 +1,4 @@
-package output
+package sink
 
 import (
 	"errors"
@@ -241,7 +241,7 @@ func TestWriteFallback(t *testing.T) {
 				planted = append(planted, link)
 			}
 		}
-		path, err := writeFallback(dir, started, ".json", body)
+		path, err := writeFallback(dir, ScanName, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,11 +262,11 @@ func TestWriteFallback(t *testing.T) {
 
 	t.Run("the name is not predictable from the time: two fallbacks of one scan differ", func(t *testing.T) {
 		dir := t.TempDir()
-		a, err := writeFallback(dir, started, ".json", body)
+		a, err := writeFallback(dir, ScanName, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := writeFallback(dir, started, ".json", body)
+		b, err := writeFallback(dir, ScanName, started, ".json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestWriteFallback(t *testing.T) {
 	t.Run("a directory that takes no file sends the fallback to TMPDIR", func(t *testing.T) {
 		tmp := t.TempDir()
 		t.Setenv("TMPDIR", tmp)
-		path, err := writeFallback(filepath.Join(t.TempDir(), "missing"), started, ".csv", body)
+		path, err := writeFallback(filepath.Join(t.TempDir(), "missing"), ScanName, started, ".csv", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestWriteFallback(t *testing.T) {
 	t.Run("when neither directory takes a file, the error names both", func(t *testing.T) {
 		t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "gone"))
 		missing := filepath.Join(t.TempDir(), "missing")
-		_, err := writeFallback(missing, started, ".json", body)
+		_, err := writeFallback(missing, ScanName, started, ".json", body)
 		if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "gone") {
 			t.Errorf("error %v, want one naming both directories", err)
 		}
