@@ -33,6 +33,7 @@ const (
 	scheduledTemplate = "scheduled/orgscan-scheduled.yaml"
 	stacksetTemplate  = "stackset/audit-role.yaml"
 	auditTaskPolicy   = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+	deleteTaskPolicy  = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 )
 
 // Templates are parsed sequentially: goformation registers its YAML tag
@@ -491,7 +492,7 @@ func TestIAMPoliciesAreLeastPrivilegeDocuments(t *testing.T) {
 	}
 	want := []string{
 		"member-audit-role-details-permissions.json", "member-audit-role-permissions.json", "member-audit-role.json",
-		"s3-writer-policy.json", "scanner-policy-assume-role.json", "scanner-policy-assume-root.json",
+		"remediate-policy.json", "s3-writer-policy.json", "scanner-policy-assume-role.json", "scanner-policy-assume-root.json",
 	}
 	var got []string
 	for _, f := range files {
@@ -545,6 +546,46 @@ func TestAssumeRootPolicyAllowsOnlyTheAuditTaskPolicy(t *testing.T) {
 	}
 	if !slices.Contains(actionSet(sts), "iam:ListOrganizationsFeatures") {
 		t.Error("the assume-root policy cannot read the organization's root access features")
+	}
+}
+
+// TestRemediatePolicyAllowsOnlyTheTwoTaskPolicies: the principal that runs
+// orgscan remediate may open root sessions scoped by the audit task policy
+// (to plan) and the delete task policy (to apply), and by no other: the
+// root sessions of the other tasks (recreating a password, unlocking
+// bucket and queue policies) stay out of its reach.
+func TestRemediatePolicyAllowsOnlyTheTwoTaskPolicies(t *testing.T) {
+	sts := readPolicyFile(t, "remediate-policy.json")
+	var found int
+	for _, s := range sts {
+		if !slices.Contains(s.Actions, "sts:AssumeRoot") {
+			continue
+		}
+		found++
+		if !slices.Equal(s.Actions, []string{"sts:AssumeRoot"}) {
+			t.Errorf("AssumeRoot shares a statement with %q", s.Actions)
+		}
+		if !slices.Equal(s.Resources, []string{"arn:aws:iam::*:root"}) {
+			t.Errorf("AssumeRoot resources %q, want the member accounts' root user", s.Resources)
+		}
+		want := map[string]map[string][]string{"StringEquals": {"sts:TaskPolicyArn": {auditTaskPolicy, deleteTaskPolicy}}}
+		if !reflect.DeepEqual(s.Conditions, want) {
+			t.Errorf("AssumeRoot conditions %v, want only sts:TaskPolicyArn = %s or %s", s.Conditions, auditTaskPolicy, deleteTaskPolicy)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d statements allow sts:AssumeRoot, want 1", found)
+	}
+	actions := actionSet(sts)
+	for _, a := range []string{"iam:ListOrganizationsFeatures", "organizations:DescribeOrganization", "organizations:ListAccountsForParent"} {
+		if !slices.Contains(actions, a) {
+			t.Errorf("the remediate policy lacks %s, which planning needs", a)
+		}
+	}
+	for _, a := range actions {
+		if strings.HasPrefix(a, "iam:") && a != "iam:ListOrganizationsFeatures" {
+			t.Errorf("the remediate policy allows %s in the caller's own account; deletions belong in root sessions only", a)
+		}
 	}
 }
 

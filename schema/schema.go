@@ -17,10 +17,16 @@ const (
 	RowFile    = "row.schema.json"
 	ReportID   = "https://github.com/orgscan/orgscan/schema/report.schema.json"
 	RowID      = "https://github.com/orgscan/orgscan/schema/row.schema.json"
+	// The remediation report (plan or evidence) of `orgscan remediate`.
+	// It refers to the report and row schemas' definitions by relative
+	// name, and describes an NDJSON line as RemediationAccountID.
+	RemediationFile      = "remediation.schema.json"
+	RemediationID        = "https://github.com/orgscan/orgscan/schema/remediation.schema.json"
+	RemediationAccountID = RemediationID + "#/$defs/account"
 )
 
-//go:embed report.schema.json row.schema.json
+//go:embed report.schema.json row.schema.json remediation.schema.json
 var files embed.FS
 
-// FS holds ReportFile and RowFile.
+// FS holds ReportFile, RowFile and RemediationFile.
 func FS() fs.FS { return files }

@@ -24,8 +24,9 @@ const rootHelp = "orgscan: audit the root user of every account in an AWS Organi
 const exitStatusHelp = `Exit status:
   0    complete: every account scanned (and no findings, with --fail-on-findings)
   1    fatal: no credentials, cannot list the organization, upload failed
-  2    bad usage or input
+  2    bad usage or input (remediate: an unconfirmed --apply, a refused plan)
   3    incomplete: some accounts could not be scanned (the report says which)
+       (remediate: a deletion failed or a credential remains)
   4    findings at or above --fail-severity and --fail-on-findings set
        (diff: new findings)
   130  interrupted: the partial report was written, marked incomplete
@@ -129,7 +130,7 @@ func newCmdRoot(env *runEnv) *cobra.Command {
 	root.SetErr(env.streams.ErrOut)
 	root.SetIn(env.streams.In)
 	configure(root)
-	cmds := []*cobra.Command{newCmdScan(env, nil), newCmdDemo(env, nil), newCmdDiff(env, nil), newCmdVersion(env, nil)}
+	cmds := []*cobra.Command{newCmdScan(env, nil), newCmdRemediate(env, nil), newCmdDemo(env, nil), newCmdDiff(env, nil), newCmdVersion(env, nil)}
 	cmds = append(cmds, newCmdCompletion(root))
 	root.AddCommand(cmds...)
 	var names []string

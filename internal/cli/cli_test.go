@@ -141,6 +141,7 @@ func TestDemoWorldInEveryFormatMatchesGoldenFiles(t *testing.T) {
 		{"csv", nil},
 		{"json", nil},
 		{"ndjson", nil},
+		{"ocsf", nil},
 		{"json", []string{"--access", "assume-role"}},
 		{"table", []string{"--details"}},
 		{"csv", []string{"--details"}},

@@ -22,7 +22,7 @@ func newCmdDemo(env *runEnv, runF func(*scanOptions) error) *cobra.Command {
 	o := &scanOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "the same scan against a built-in simulated AWS",
+		Short: "the same scan against a built-in simulated AWS\n(demo remediate: the same remediation)",
 		Args:  noArgs("demo takes only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.complete(cmd.Flags()); err != nil {
@@ -39,6 +39,7 @@ func newCmdDemo(env *runEnv, runF func(*scanOptions) error) *cobra.Command {
 	}
 	configure(cmd)
 	addScanFlags(cmd, o)
+	cmd.AddCommand(newCmdDemoRemediate(env, nil))
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/orgscan/orgscan/pkg/assume"
+	"github.com/orgscan/orgscan/pkg/remediate"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -58,6 +59,19 @@ type fatalError struct{ err error }
 func (e *fatalError) Error() string { return e.err.Error() }
 func (e *fatalError) Unwrap() error { return e.err }
 
+// badInputCodes are the library's failures that refuse what the user gave:
+// a flag's value, or a saved plan that must not be applied (edited, of
+// another organization, too old). Like a report that is not one, they are
+// bad input, and nothing has been changed.
+var badInputCodes = map[string]bool{
+	scan.ErrorCodeInvalidInput:               true,
+	remediate.ErrorCodeUnsafeSelection:       true,
+	remediate.ErrorCodeMalformedPlan:         true,
+	remediate.ErrorCodePlanEdited:            true,
+	remediate.ErrorCodePlanOtherOrganization: true,
+	remediate.ErrorCodePlanTooOld:            true,
+}
+
 // exitCode maps what a command returned to its exit status. An
 // interruption wins over everything, since it explains what else went
 // wrong; bad input is 2 only when nothing fatal came with it.
@@ -78,7 +92,7 @@ func exitCode(err error) int {
 	case errors.As(err, &fe), errors.As(err, &re):
 		return exitFatal
 	case errors.As(err, &se):
-		if se.Code == scan.ErrorCodeInvalidInput {
+		if badInputCodes[se.Code] {
 			return exitUsage
 		}
 		return exitFatal
@@ -122,7 +136,7 @@ func advice(err error) string {
 	case scan.HintRetryLater:
 		return " (AWS Organizations kept throttling; retry later)"
 	}
-	return ""
+	return remediateAdvice(se)
 }
 
 // rowAdvice words a row's hint, appended to its error as the report shows

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/orgscan/orgscan/pkg/remediate"
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -38,6 +39,13 @@ var exitCases = []struct {
 	{"an interrupted scan", errInterrupted, exitInterrupted},
 	{"an interruption outweighs the write failure it explains", errors.Join(&fatalError{err: errors.New("x")}, &interruptedError{err: errors.New("upload failed")}), exitInterrupted},
 	{"a pipeline step cut short by the context is an interruption", scan.StageError(scan.StageIdentify, fmt.Errorf("identify: %w", context.Canceled), ""), exitInterrupted},
+	{"a --delete that would leave a password without MFA is bad usage", fmt.Errorf("--delete mfa: %w", &scan.Error{Stage: scan.StageConfig, Code: remediate.ErrorCodeUnsafeSelection, Err: errors.New("refused")}), exitUsage},
+	{"an edited plan is bad input", &scan.Error{Stage: remediate.StagePlan, Code: remediate.ErrorCodePlanEdited, Err: errors.New("edited")}, exitUsage},
+	{"another organization's plan is bad input", &scan.Error{Stage: remediate.StagePlan, Code: remediate.ErrorCodePlanOtherOrganization, Err: errors.New("other")}, exitUsage},
+	{"a plan too old is bad input", &scan.Error{Stage: remediate.StagePlan, Code: remediate.ErrorCodePlanTooOld, Err: errors.New("old")}, exitUsage},
+	{"a file that is no plan is bad input", &scan.Error{Stage: remediate.StagePlan, Code: remediate.ErrorCodeMalformedPlan, Err: errors.New("not a plan")}, exitUsage},
+	{"root credentials management disabled is fatal", &scan.Error{Stage: scan.StageFeatures, Code: remediate.ErrorCodeRootCredentialsManagementDisabled, Err: errors.New("disabled")}, exitFatal},
+	{"an unconfirmed apply is bad usage", usagef("nothing was deleted"), exitUsage},
 }
 
 func TestExitCode(t *testing.T) {

@@ -192,7 +192,7 @@ func TestUsageErrorsOfEveryCommand(t *testing.T) {
 }
 
 func TestHelpCommandShowsACommandsHelp(t *testing.T) {
-	for _, name := range []string{"scan", "demo", "diff", "version", "completion"} {
+	for _, name := range []string{"scan", "remediate", "demo", "diff", "version", "completion"} {
 		t.Run("help "+name+" is "+name+" --help", func(t *testing.T) {
 			st, out, errOut := Test()
 			if code := run(t.Context(), runEnv{streams: st, version: "test"}, []string{"help", name}); code != exitOK {
@@ -255,10 +255,11 @@ func TestHelpComesFromTheFlagDefinitions(t *testing.T) {
 	env := &runEnv{streams: st}
 	cmds := map[string]*cobra.Command{
 		"scan": newCmdScan(env, nil), "demo": newCmdDemo(env, nil), "diff": newCmdDiff(env, nil), "version": newCmdVersion(env, nil),
+		"remediate": newCmdRemediate(env, nil), "demo remediate": newCmdDemoRemediate(env, nil),
 	}
 	for name, cmd := range cmds {
 		t.Run(name, func(t *testing.T) {
-			help := helpOf(t, name)
+			help := helpOf(t, strings.Fields(name)...)
 			for _, line := range strings.Split(help, "\n") {
 				if len(line) > helpWidth {
 					t.Errorf("help line longer than %d: %q", helpWidth, line)
@@ -348,7 +349,7 @@ func TestREADMEFlagsEqualHelp(t *testing.T) {
 		updated = append(append(updated, data[last:m[4]]...), want...)
 		last = m[5]
 	}
-	for _, want := range []string{"orgscan scan --help", "orgscan diff --help"} {
+	for _, want := range []string{"orgscan scan --help", "orgscan remediate --help", "orgscan diff --help"} {
 		if !slices.Contains(seen, want) {
 			t.Errorf("README shows no block for %q (found %q)", want, seen)
 		}

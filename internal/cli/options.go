@@ -37,11 +37,7 @@ type scanOptions struct {
 	Concurrency    int
 	AccountTimeout time.Duration
 
-	OUs             []string
-	ExcludeOUs      []string
-	Accounts        []string
-	AccountsFile    string
-	ExcludeAccounts []string
+	selectionOptions
 	IncludeInactive bool
 
 	Details    bool
@@ -176,11 +172,7 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	d.stringFlag(&o.EndpointURL, "endpoint-url", "", "URL", "", "AWS endpoint (AWS_ENDPOINT_URL* variables also apply)")
 
 	d.beginSection("Selection")
-	d.valueFlag(listFlag{&o.OUs}, "ou", "", "ID", "scan only this OU's subtree (repeatable; r-xxxx for all)")
-	d.valueFlag(listFlag{&o.ExcludeOUs}, "exclude-ou", "", "ID", "skip this OU's subtree (repeatable)")
-	d.valueFlag(listFlag{&o.Accounts}, "accounts", "", "ID,...", "scan only these accounts")
-	d.stringFlag(&o.AccountsFile, "accounts-file", "", "FILE", "", "one account id per line, # comments").file()
-	d.valueFlag(listFlag{&o.ExcludeAccounts}, "exclude-accounts", "", "ID,...", "skip these accounts")
+	addSelectionFlags(d, &o.selectionOptions, "scan")
 	d.boolFlag(&o.IncludeInactive, "include-inactive", "", "try accounts that are not ACTIVE instead of skipping them")
 
 	d.beginSection("Scan")
@@ -273,42 +265,8 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	if o.AccountTimeout <= 0 {
 		return usagef("--account-timeout %s must be positive, e.g. 2m", o.AccountTimeout)
 	}
-	for _, list := range []struct {
-		flag string
-		ids  []string
-	}{{"--ou", o.OUs}, {"--exclude-ou", o.ExcludeOUs}} {
-		for _, id := range list.ids {
-			if !ouIDPattern.MatchString(id) {
-				return usagef("%s %q is not an OU or root id: use ou-xxxx-xxxxxxxx or r-xxxx", list.flag, id)
-			}
-		}
-	}
-	for _, id := range o.OUs {
-		if slices.Contains(o.ExcludeOUs, id) {
-			return usagef("OU %s is both in --ou and --exclude-ou: give it once", id)
-		}
-	}
-	if o.AccountsFile != "" {
-		ids, err := readAccountsFile(o.AccountsFile)
-		if err != nil {
-			return err
-		}
-		o.Accounts = append(o.Accounts, ids...)
-	}
-	for _, list := range []struct {
-		flag string
-		ids  []string
-	}{{"--accounts", o.Accounts}, {"--exclude-accounts", o.ExcludeAccounts}} {
-		for _, id := range list.ids {
-			if !accountIDPattern.MatchString(id) {
-				return usagef("%s: account id %q is not 12 digits: give ids like 123456789012", list.flag, id)
-			}
-		}
-	}
-	for _, id := range o.Accounts {
-		if slices.Contains(o.ExcludeAccounts, id) {
-			return usagef("account %s is both requested and excluded: drop it from --accounts or --exclude-accounts", id)
-		}
+	if err := o.selectionOptions.validate(); err != nil {
+		return err
 	}
 	if o.RecentDays < 0 || o.MaxAgeDays < 0 {
 		return usagef("--recent-days and --max-age-days must not be negative")
@@ -354,6 +312,76 @@ func (o *scanOptions) validate(set map[string]bool) error {
 		}
 		if !strings.HasSuffix(o.Baseline, "/") {
 			return usagef("--baseline %q must be a prefix ending in /, e.g. s3://bucket/orgscan/", o.Baseline)
+		}
+	}
+	return nil
+}
+
+// selectionOptions are the flags that choose accounts, shared by scan and
+// remediate.
+type selectionOptions struct {
+	OUs             []string
+	ExcludeOUs      []string
+	Accounts        []string
+	AccountsFile    string
+	ExcludeAccounts []string
+}
+
+// selectionFlags names the flags of selectionOptions, for messages.
+var selectionFlags = []string{"ou", "exclude-ou", "accounts", "accounts-file", "exclude-accounts"}
+
+// addSelectionFlags defines the selection flags; verb is what the command
+// does to the accounts it selects.
+func addSelectionFlags(d *flagDefs, s *selectionOptions, verb string) {
+	d.valueFlag(listFlag{&s.OUs}, "ou", "", "ID", verb+" only this OU's subtree (repeatable; r-xxxx for all)")
+	d.valueFlag(listFlag{&s.ExcludeOUs}, "exclude-ou", "", "ID", "skip this OU's subtree (repeatable)")
+	d.valueFlag(listFlag{&s.Accounts}, "accounts", "", "ID,...", verb+" only these accounts")
+	d.stringFlag(&s.AccountsFile, "accounts-file", "", "FILE", "", "one account id per line, # comments").file()
+	d.valueFlag(listFlag{&s.ExcludeAccounts}, "exclude-accounts", "", "ID,...", "skip these accounts")
+}
+
+// filter is the selection as the library takes it.
+func (o *selectionOptions) filter() scan.Filter {
+	return scan.Filter{OUs: o.OUs, ExcludeOUs: o.ExcludeOUs, Accounts: o.Accounts, ExcludeAccounts: o.ExcludeAccounts}
+}
+
+// validate checks the ids and reads --accounts-file into Accounts.
+func (o *selectionOptions) validate() error {
+	for _, list := range []struct {
+		flag string
+		ids  []string
+	}{{"--ou", o.OUs}, {"--exclude-ou", o.ExcludeOUs}} {
+		for _, id := range list.ids {
+			if !ouIDPattern.MatchString(id) {
+				return usagef("%s %q is not an OU or root id: use ou-xxxx-xxxxxxxx or r-xxxx", list.flag, id)
+			}
+		}
+	}
+	for _, id := range o.OUs {
+		if slices.Contains(o.ExcludeOUs, id) {
+			return usagef("OU %s is both in --ou and --exclude-ou: give it once", id)
+		}
+	}
+	if o.AccountsFile != "" {
+		ids, err := readAccountsFile(o.AccountsFile)
+		if err != nil {
+			return err
+		}
+		o.Accounts = append(o.Accounts, ids...)
+	}
+	for _, list := range []struct {
+		flag string
+		ids  []string
+	}{{"--accounts", o.Accounts}, {"--exclude-accounts", o.ExcludeAccounts}} {
+		for _, id := range list.ids {
+			if !accountIDPattern.MatchString(id) {
+				return usagef("%s: account id %q is not 12 digits: give ids like 123456789012", list.flag, id)
+			}
+		}
+	}
+	for _, id := range o.Accounts {
+		if slices.Contains(o.ExcludeAccounts, id) {
+			return usagef("account %s is both requested and excluded: drop it from --accounts or --exclude-accounts", id)
 		}
 	}
 	return nil

@@ -19,12 +19,20 @@ type progress struct {
 	quit                     chan struct{}
 	finished                 chan struct{}
 	streams                  *Streams
+	// verb says what is done to the accounts: "scanning", "planning"...
+	verb string
 }
 
 const progressInterval = 250 * time.Millisecond
 
 func newProgress(st *Streams, quiet bool, now func() time.Time) *progress {
-	p := &progress{start: now(), now: now, quit: make(chan struct{}), finished: make(chan struct{}), streams: st}
+	return newProgressOf(st, quiet, now, "scanning")
+}
+
+// newProgressOf is a progress line for another work than scanning; with no
+// account discovered (found stays 0), it counts accounts done only.
+func newProgressOf(st *Streams, quiet bool, now func() time.Time, verb string) *progress {
+	p := &progress{start: now(), now: now, quit: make(chan struct{}), finished: make(chan struct{}), streams: st, verb: verb}
 	if quiet || !st.IsStderrTerminal() {
 		close(p.finished)
 		return p
@@ -60,7 +68,11 @@ func (p *progress) loop() {
 func (p *progress) draw() {
 	done, found := p.completed.Load(), p.found.Load()
 	rate := float64(done) / max(p.now().Sub(p.start).Seconds(), 0.001)
-	fmt.Fprintf(p.streams.progressOut(), "\r\033[Kscanning: %d/%d accounts, %d errors, %.0f accounts/s", done, found, p.errors.Load(), rate)
+	if found == 0 {
+		fmt.Fprintf(p.streams.progressOut(), "\r\033[K%s: %d accounts, %d errors, %.0f accounts/s", p.verb, done, p.errors.Load(), rate)
+		return
+	}
+	fmt.Fprintf(p.streams.progressOut(), "\r\033[K%s: %d/%d accounts, %d errors, %.0f accounts/s", p.verb, done, found, p.errors.Load(), rate)
 }
 
 // stop erases the line; it is safe to call more than once.

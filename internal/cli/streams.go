@@ -28,8 +28,8 @@ type Streams struct {
 	// rawErr is stderr itself, for the progress line's own redraws.
 	rawErr io.Writer
 
-	outTTY, errTTY bool
-	noColor        bool
+	inTTY, outTTY, errTTY bool
+	noColor               bool
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string
 }
@@ -38,6 +38,7 @@ type Streams struct {
 func System() *Streams {
 	return &Streams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: newSafeWriter(os.Stderr), rawErr: os.Stderr,
+		inTTY:   isTerminal(os.Stdin),
 		outTTY:  isTerminal(os.Stdout),
 		errTTY:  isTerminal(os.Stderr),
 		noColor: os.Getenv("NO_COLOR") != "",
@@ -66,6 +67,13 @@ func (s *Streams) progressOut() io.Writer {
 
 // SetTerminal makes the streams behave as terminals (for tests).
 func (s *Streams) SetTerminal(out, err bool) { s.outTTY, s.errTTY = out, err }
+
+// SetStdinTerminal makes stdin behave as a terminal (for tests).
+func (s *Streams) SetStdinTerminal(in bool) { s.inTTY = in }
+
+// IsStdinTerminal tells whether stdin is a terminal: whether someone can
+// type an answer to a question.
+func (s *Streams) IsStdinTerminal() bool { return s.inTTY }
 
 // IsStdoutTerminal tells whether stdout is a terminal.
 func (s *Streams) IsStdoutTerminal() bool { return s.outTTY }

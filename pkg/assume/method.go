@@ -18,9 +18,18 @@ const (
 	MethodAssumeRoot = "assume-root"
 )
 
-// auditRootTaskPolicy is the AWS-managed task policy that scopes a root
-// session to reading the root user's credentials.
-const auditRootTaskPolicy = "policy/root-task/IAMAuditRootUserCredentials"
+// Task policies: the AWS managed policies under
+// arn:PARTITION:iam::aws:policy/root-task/ that scope a root session
+// (sts:AssumeRoot, TaskPolicyArn). The audit policy reads the root user's
+// credentials; the delete policy also deletes its password, access keys,
+// signing certificates and MFA devices.
+const (
+	TaskAuditRootUserCredentials  = "IAMAuditRootUserCredentials"
+	TaskDeleteRootUserCredentials = "IAMDeleteRootUserCredentials"
+)
+
+// rootTaskPolicyPath is where AWS keeps the task policies.
+const rootTaskPolicyPath = "policy/root-task/"
 
 // MaxRootSessionDuration is AWS's ceiling for sts:AssumeRoot sessions.
 const MaxRootSessionDuration = 900 * time.Second
@@ -82,15 +91,15 @@ func NewRoleMethod(api RoleAssumer, o RoleOptions) *RoleMethod {
 // Name is the access method the rows report.
 func (m *RoleMethod) Name() string { return MethodAssumeRole }
 
-// RoleARN is the role this method assumes in an account.
-func (m *RoleMethod) RoleARN(accountID string) string {
+// roleARN is the role this method assumes in an account.
+func (m *RoleMethod) roleARN(accountID string) string {
 	return expandTemplate(m.o.Template, m.o.Partition, accountID)
 }
 
 // Credentials returns a self-renewing session provider for the account.
 func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
 	return newSession(m.o.Now, func(ctx context.Context) (aws.Credentials, error) {
-		roleARN := m.RoleARN(accountID)
+		roleARN := m.roleARN(accountID)
 		in := &sts.AssumeRoleInput{
 			RoleArn:         aws.String(roleARN),
 			RoleSessionName: aws.String(m.o.SessionName),
@@ -112,13 +121,18 @@ func (m *RoleMethod) Credentials(accountID string) aws.CredentialsProvider {
 // RootOptions configure sts:AssumeRoot.
 type RootOptions struct {
 	Partition string
-	Duration  time.Duration // at most 900 s
+	// TaskPolicy is the task policy's name (TaskAuditRootUserCredentials
+	// when empty): a scan only reads, and a session that cannot delete is
+	// the one to hold while reading.
+	TaskPolicy string
+	Duration   time.Duration // at most 900 s
 	// Now is the clock sessions expire by; time.Now when nil.
 	Now func() time.Time
 }
 
-// RootMethod opens a root session, scoped to auditing root credentials, in
-// each member account (centralized root access).
+// RootMethod opens a root session, scoped by a task policy (auditing root
+// credentials unless told otherwise), in each member account (centralized
+// root access).
 type RootMethod struct {
 	api RootAssumer
 	o   RootOptions
@@ -129,21 +143,24 @@ func NewRootMethod(api RootAssumer, o RootOptions) *RootMethod {
 	if o.Duration <= 0 || o.Duration > MaxRootSessionDuration {
 		o.Duration = MaxRootSessionDuration
 	}
+	if o.TaskPolicy == "" {
+		o.TaskPolicy = TaskAuditRootUserCredentials
+	}
 	return &RootMethod{api: api, o: o}
 }
 
 // Name is the access method the rows report.
 func (m *RootMethod) Name() string { return MethodAssumeRoot }
 
-// TaskPolicyARN is the task policy every root session is scoped by.
-func (m *RootMethod) TaskPolicyARN() string {
-	return fmt.Sprintf("arn:%s:iam::aws:%s", m.o.Partition, auditRootTaskPolicy)
+// taskPolicyARN is the task policy every root session is scoped by.
+func (m *RootMethod) taskPolicyARN() string {
+	return fmt.Sprintf("arn:%s:iam::aws:%s%s", m.o.Partition, rootTaskPolicyPath, m.o.TaskPolicy)
 }
 
 // Credentials returns a cached, self-renewing root session provider.
 func (m *RootMethod) Credentials(accountID string) aws.CredentialsProvider {
 	return newSession(m.o.Now, func(ctx context.Context) (aws.Credentials, error) {
-		policy := m.TaskPolicyARN()
+		policy := m.taskPolicyARN()
 		out, err := m.api.AssumeRoot(ctx, &sts.AssumeRootInput{
 			TargetPrincipal: aws.String(accountID),
 			TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(policy)},
@@ -242,7 +259,7 @@ func ValidateSessionName(name string) error {
 func SessionName(c Caller) string {
 	var b strings.Builder
 	b.WriteString("orgscan-")
-	for _, r := range c.Name() {
+	for _, r := range c.name() {
 		if r < 128 && (r == '_' || r == '+' || r == '=' || r == ',' || r == '.' || r == '@' || r == '-' ||
 			'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
 			b.WriteRune(r)

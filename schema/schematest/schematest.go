@@ -12,10 +12,13 @@ import (
 	"github.com/orgscan/orgscan/schema"
 )
 
-// Schemas are the compiled report and row schemas.
+// Schemas are the compiled report and row schemas, and the remediation
+// report's with its account (an NDJSON line).
 type Schemas struct {
-	Report *jsonschema.Schema
-	Row    *jsonschema.Schema
+	Report             *jsonschema.Schema
+	Row                *jsonschema.Schema
+	Remediation        *jsonschema.Schema
+	RemediationAccount *jsonschema.Schema
 }
 
 // Compile loads both schemas from schema.FS under their $ids, so the
@@ -28,6 +31,7 @@ func Compile(t testing.TB) Schemas {
 	for _, f := range []struct{ file, id string }{
 		{schema.ReportFile, schema.ReportID},
 		{schema.RowFile, schema.RowID},
+		{schema.RemediationFile, schema.RemediationID},
 	} {
 		raw, err := fs.ReadFile(schema.FS(), f.file)
 		if err != nil {
@@ -48,6 +52,12 @@ func Compile(t testing.TB) Schemas {
 	}
 	if s.Row, err = c.Compile(schema.RowID); err != nil {
 		t.Fatalf("compile row schema: %v", err)
+	}
+	if s.Remediation, err = c.Compile(schema.RemediationID); err != nil {
+		t.Fatalf("compile remediation schema: %v", err)
+	}
+	if s.RemediationAccount, err = c.Compile(schema.RemediationAccountID); err != nil {
+		t.Fatalf("compile remediation account schema: %v", err)
 	}
 	return s
 }

@@ -1,0 +1,4 @@
+package remediate
+
+// Unexported parts the external tests exercise directly.
+var ReadPlanLimited = readPlan
