@@ -37,8 +37,8 @@ func TestCompletionOffersSubcommandsFlagsAndValues(t *testing.T) {
 	}{
 		{"scan --access offers the three methods", []string{"scan", "--access", ""}, []string{"assume-role", "assume-root", "auto"}, noFiles},
 		{"demo --access offers them too", []string{"demo", "--access", ""}, []string{"assume-role", "assume-root", "auto"}, noFiles},
-		{"scan -f offers the output formats", []string{"scan", "-f", ""}, []string{"table", "csv", "json", "ndjson", "html"}, noFiles},
-		{"scan --format= offers them after =", []string{"scan", "--format="}, []string{"table", "csv", "json", "ndjson", "html"}, noFiles},
+		{"scan -f offers the output formats", []string{"scan", "-f", ""}, []string{"table", "csv", "json", "ndjson", "html", "ocsf", "ocsf-ndjson"}, noFiles},
+		{"scan --format= offers them after =", []string{"scan", "--format="}, []string{"table", "csv", "json", "ndjson", "html", "ocsf", "ocsf-ndjson"}, noFiles},
 		{"scan --fail-severity offers the severities", []string{"scan", "--fail-severity", ""}, []string{"critical", "high", "medium", "low", "informational"}, noFiles},
 		{"scan --log-format offers text and json", []string{"scan", "--log-format", ""}, []string{"text", "json"}, noFiles},
 		{"scan --sse offers the algorithms", []string{"scan", "--sse", ""}, []string{"AES256", "aws:kms"}, noFiles},

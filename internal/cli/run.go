@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/orgscan/orgscan/internal/sink"
 	"github.com/orgscan/orgscan/pkg/assume"
 	"github.com/orgscan/orgscan/pkg/diff"
 	"github.com/orgscan/orgscan/pkg/orgscan"
@@ -39,6 +40,8 @@ type scanRun struct {
 	env runEnv
 	o   *scanOptions
 	log *slog.Logger
+	// resolved are the baseline's findings this scan no longer sees.
+	resolved []output.ResolvedFinding
 }
 
 // runScan runs a scan end to end and returns the exit status.
@@ -91,6 +94,7 @@ func (r *scanRun) run(sigCtx context.Context) error {
 		OnStart: func(meta scan.Meta, methods []string) {
 			r.log.Info("scan starting", "organization", meta.OrganizationID, "caller", meta.CallerARN,
 				"access", strings.Join(methods, ","), "concurrency", r.o.Concurrency)
+			streams.start(meta)
 		},
 		OnAccount: prog.discovered,
 		OnRow: func(row *scan.Row) error {
@@ -102,6 +106,9 @@ func (r *scanRun) run(sigCtx context.Context) error {
 			return streams.writeRow(row)
 		},
 		DiscardRows: streams.all && r.o.Baseline == "",
+		// The command only writes the report (and diffs it): no output
+		// needs the rows as a slice.
+		CompactRows: true,
 	})
 	prog.stop()
 	if rep == nil {
@@ -113,17 +120,22 @@ func (r *scanRun) run(sigCtx context.Context) error {
 	}
 
 	s3Client := newS3Client(cfg)
-	writeErr := r.writeOutputs(ctx, rep, streams, s3Client)
-	r.summarize(rep)
+	// The baseline comes first: the ocsf formats close the findings it had
+	// that this scan no longer sees. A baseline that fails is reported
+	// after the outputs are written; it never costs them.
+	var baselineErr error
 	if r.o.Baseline != "" {
 		d, err := r.compareBaseline(ctx, s3Client, rep)
 		if err != nil {
-			writeErr = errors.Join(writeErr, err)
+			baselineErr = err
 		} else if d != nil {
 			// Against a baseline, only what is new fails the run.
 			findingsFail = d.HasNewFindingsAtLeast(failAt)
+			r.resolved = resolvedFindings(d)
 		}
 	}
+	writeErr := errors.Join(r.writeOutputs(ctx, rep, streams, s3Client), baselineErr)
+	r.summarize(rep)
 
 	switch {
 	case rep.Scan.Interrupted && writeErr != nil:
@@ -146,19 +158,22 @@ func (r *scanRun) run(sigCtx context.Context) error {
 // --region says. It addresses buckets virtual-host style on AWS, as AWS
 // recommends, and path style against a custom endpoint (the simulator, or
 // an S3-compatible store) whose host names cannot carry bucket names.
-func newS3Client(cfg aws.Config) *output.RegionalS3 {
-	return output.NewRegionalS3(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+func newS3Client(cfg aws.Config) *sink.RegionalS3 {
+	return sink.NewRegionalS3(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
-// rowStreams are the outputs that take rows as they complete: NDJSON on
-// stdout, and NDJSON files, written to their temporary file as the scan
-// goes and put in place when it ends. Other formats sort their rows, and
-// uploads are written whole at the end.
+// rowStreams are the outputs that take rows as they complete: the
+// streaming formats on stdout and in files, written to their temporary
+// file as the scan goes and put in place when it ends. Other formats sort
+// their rows, and uploads are written whole at the end.
 type rowStreams struct {
 	stdout output.Writer
 	files  map[string]*fileStream // by path
 	// all is set when every target streams: the rows need not be kept.
 	all bool
+	// startErr is the first failure to start a stream, returned at the
+	// next row.
+	startErr error
 }
 
 // openStreams starts the streaming outputs.
@@ -166,7 +181,11 @@ func (r *scanRun) openStreams(ctx context.Context) (*rowStreams, error) {
 	s := &rowStreams{files: map[string]*fileStream{}, all: true}
 	for _, t := range r.o.targets {
 		switch {
-		case t.format != output.FormatNDJSON, t.s3 != nil:
+		case !output.Streams(t.format), t.s3 != nil:
+			s.all = false
+		case t.format != output.FormatNDJSON && r.o.Baseline != "":
+			// OCSF closes the baseline's resolved findings, which are
+			// known only once the scan has ended.
 			s.all = false
 		case t.stdout:
 			w, err := output.New(t.format, r.env.streams.Out, output.Options{})
@@ -182,8 +201,24 @@ func (r *scanRun) openStreams(ctx context.Context) (*rowStreams, error) {
 	return s, nil
 }
 
+// start gives the streams that want it the scan's provenance before the
+// first row (see output.Starter).
+func (s *rowStreams) start(meta scan.Meta) {
+	if st, ok := s.stdout.(output.Starter); ok {
+		s.startErr = st.Start(meta)
+	}
+	for _, f := range s.files {
+		if err := f.start(meta); err != nil && s.startErr == nil {
+			s.startErr = err
+		}
+	}
+}
+
 // writeRow hands a row to every stream; the first failure stops the scan.
 func (s *rowStreams) writeRow(row *scan.Row) error {
+	if s.startErr != nil {
+		return s.startErr
+	}
 	if s.stdout != nil {
 		if err := s.stdout.WriteRow(row); err != nil {
 			return err
@@ -208,7 +243,7 @@ func (s *rowStreams) abort() {
 // fileStream writes one NDJSON file from a goroutine that holds the file's
 // atomic replacement open until the report is final.
 type fileStream struct {
-	rows   chan *scan.Row
+	rows   chan streamItem
 	wrote  chan error
 	report chan *scan.Report
 	ended  chan struct{}
@@ -218,14 +253,24 @@ type fileStream struct {
 // errNoReport ends a file stream without replacing the file.
 var errNoReport = errors.New("the scan ended without a report")
 
+// streamItem is a row for a file stream, or the provenance that starts it.
+type streamItem struct {
+	row  *scan.Row
+	meta *scan.Meta
+}
+
 func startFileStream(ctx context.Context, t target, opts output.Options) *fileStream {
-	f := &fileStream{rows: make(chan *scan.Row), wrote: make(chan error), report: make(chan *scan.Report, 1), ended: make(chan struct{})}
+	f := &fileStream{rows: make(chan streamItem), wrote: make(chan error), report: make(chan *scan.Report, 1), ended: make(chan struct{})}
 	go func() {
-		_, err := output.FileSink{Path: t.path}.Deliver(ctx, nil, t.format, func(w io.Writer) error {
+		_, err := sink.FileSink{Path: t.path}.Deliver(ctx, sink.Object{}, func(w io.Writer) error {
 			wr, err := output.New(t.format, w, opts)
-			for row := range f.rows {
-				if err == nil {
-					err = wr.WriteRow(row)
+			for item := range f.rows {
+				switch st, ok := wr.(output.Starter); {
+				case err != nil:
+				case item.meta == nil:
+					err = wr.WriteRow(item.row)
+				case ok:
+					err = st.Start(*item.meta)
 				}
 				f.wrote <- err
 			}
@@ -244,9 +289,13 @@ func startFileStream(ctx context.Context, t target, opts output.Options) *fileSt
 	return f
 }
 
-func (f *fileStream) writeRow(row *scan.Row) error {
+func (f *fileStream) writeRow(row *scan.Row) error { return f.send(streamItem{row: row}) }
+
+func (f *fileStream) start(meta scan.Meta) error { return f.send(streamItem{meta: &meta}) }
+
+func (f *fileStream) send(item streamItem) error {
 	select {
-	case f.rows <- row:
+	case f.rows <- item:
 		return <-f.wrote
 	case <-f.ended:
 		// The file could not be opened.
@@ -264,7 +313,7 @@ func (f *fileStream) finish(rep *scan.Report) error {
 }
 
 func (r *scanRun) outputOptions(t target) output.Options {
-	o := output.Options{Details: r.o.Details, Now: r.env.now}
+	o := output.Options{Details: r.o.Details, Now: r.env.now, Resolved: r.resolved}
 	if t.stdout {
 		o.Terminal = r.env.streams.IsStdoutTerminal()
 		o.Color = r.env.streams.ColorEnabled()
@@ -284,7 +333,7 @@ func (r *scanRun) render(t target, w io.Writer, rep *scan.Report) error {
 // writeOutputs writes every target through its output sink. A failure of
 // one never stops the others, and a failed upload leaves the report in a
 // local fallback file.
-func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, streams *rowStreams, uploader output.ObjectPutter) error {
+func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, streams *rowStreams, uploader sink.ObjectPutter) error {
 	var errs []error
 	for _, t := range r.o.targets {
 		render := func(w io.Writer) error { return r.render(t, w, rep) }
@@ -298,9 +347,9 @@ func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, streams *r
 				r.log.Info("report written", "path", t.path, "format", t.format)
 			}
 		case t.stdout:
-			_, err = output.StreamSink{W: r.env.streams.Out}.Deliver(ctx, rep, t.format, render)
+			_, err = sink.StreamSink{W: r.env.streams.Out}.Deliver(ctx, sink.Object{}, render)
 		case t.path != "":
-			_, err = output.FileSink{Path: t.path}.Deliver(ctx, rep, t.format, render)
+			_, err = sink.FileSink{Path: t.path}.Deliver(ctx, sink.Object{}, render)
 			if err == nil {
 				r.log.Info("report written", "path", t.path, "format", t.format)
 			}
@@ -314,13 +363,13 @@ func (r *scanRun) writeOutputs(ctx context.Context, rep *scan.Report, streams *r
 	return errors.Join(errs...)
 }
 
-func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api output.ObjectPutter, render func(io.Writer) error) error {
-	d, err := output.S3Sink{
+func (r *scanRun) upload(ctx context.Context, t target, rep *scan.Report, api sink.ObjectPutter, render func(io.Writer) error) error {
+	d, err := sink.S3Sink{
 		API: api, Bucket: t.s3.Bucket, Key: t.s3.Key, Prefix: t.s3.Prefix,
 		SSE: r.o.SSE, KMSKeyID: r.o.SSEKMSKeyID, ExpectedBucketOwner: r.o.ExpectedOwner,
 		FallbackDir: r.env.fallbackDir,
-	}.Deliver(ctx, rep, t.format, render)
-	if ue := (*output.UploadError)(nil); errors.As(err, &ue) {
+	}.Deliver(ctx, sink.ScanObject(rep, t.format), render)
+	if ue := (*sink.UploadError)(nil); errors.As(err, &ue) {
 		return &fatalError{err: err}
 	}
 	if err != nil {
@@ -364,6 +413,25 @@ func (r *scanRun) compareBaseline(ctx context.Context, api s3Reader, rep *scan.R
 		return nil, fmt.Errorf("write the baseline diff: %w", err)
 	}
 	return d, nil
+}
+
+// resolvedFindings are the findings of the diff's accounts that the new
+// scan read and no longer sees, dated by the baseline's observation.
+func resolvedFindings(d *diff.Diff) []output.ResolvedFinding {
+	var out []output.ResolvedFinding
+	for _, c := range d.Changes {
+		var seen time.Time
+		switch {
+		case c.Old != nil && c.Old.ScannedAt != nil:
+			seen = *c.Old.ScannedAt
+		case d.Old.Scan != nil:
+			seen = d.Old.Scan.FinishedAt
+		}
+		for _, f := range c.FindingsResolved {
+			out = append(out, output.ResolvedFinding{AccountID: c.AccountID, Finding: f, LastSeen: seen})
+		}
+	}
+	return out
 }
 
 // summarize tells on stderr how the scan went: the NDJSON stream carries no

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/orgscan/orgscan/internal/sink"
 	"github.com/orgscan/orgscan/pkg/output"
 )
 
@@ -95,17 +96,17 @@ func parseTargets(outs []string, format string, formatSet bool) ([]target, error
 			} else if f, ok := output.FormatFromExtension(loc.Key); ok {
 				t.format = f
 			} else if !formatSet {
-				return nil, usagef("--out %s: cannot tell the format from the key's extension: use .json, .ndjson, .jsonl, .csv, .txt or .html, or give --format", raw)
+				return nil, usagef("--out %s: cannot tell the format from the key's extension: use .json, .ndjson, .jsonl, .csv, .txt, .html, .ocsf.json or .ocsf.ndjson, or give --format", raw)
 			}
 		default:
 			t.path = raw
-			if err := output.CheckWritable(raw); err != nil {
+			if err := sink.CheckWritable(raw); err != nil {
 				return nil, usagef("--out %v", err)
 			}
 			if f, ok := output.FormatFromExtension(raw); ok {
 				t.format = f
 			} else if !formatSet {
-				return nil, usagef("--out %s: cannot tell the format from the extension: use .json, .ndjson, .jsonl, .csv, .txt or .html, or give --format", raw)
+				return nil, usagef("--out %s: cannot tell the format from the extension: use .json, .ndjson, .jsonl, .csv, .txt, .html, .ocsf.json or .ocsf.ndjson, or give --format", raw)
 			}
 		}
 		targets = append(targets, t)

@@ -12,13 +12,10 @@
 //
 // What a row shows (its cells' text, its severity, its problems) is worked
 // out once, in a view that the table, CSV and HTML writers share. Where the
-// bytes go is the business of the sinks (StreamSink, FileSink, S3Sink),
-// which never render; ReportKey is the one layout of uploaded reports'
-// keys, written by S3Sink and read back to find a baseline.
+// bytes go is not this package's business: a Writer takes any io.Writer.
 package output
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -36,6 +33,9 @@ const (
 	FormatJSON   = "json"
 	FormatNDJSON = "ndjson"
 	FormatHTML   = "html"
+	// One OCSF Detection Finding per finding per account (see ocsf.go).
+	FormatOCSF       = "ocsf"
+	FormatOCSFNDJSON = "ocsf-ndjson"
 )
 
 // Writer renders one scan. It is not safe for concurrent use: the scan
@@ -63,12 +63,19 @@ type Options struct {
 	Color bool
 	// Now is the clock for relative times; time.Now when nil.
 	Now func() time.Time
+	// Resolved are the findings a baseline had and this scan no longer
+	// sees; the ocsf formats close them at Close, the others ignore them.
+	Resolved []ResolvedFinding
 }
 
 // Formats lists the format names New accepts, the default first.
 func Formats() []string {
-	return []string{FormatTable, FormatCSV, FormatJSON, FormatNDJSON, FormatHTML}
+	return []string{FormatTable, FormatCSV, FormatJSON, FormatNDJSON, FormatHTML, FormatOCSF, FormatOCSFNDJSON}
 }
+
+// Streams tells whether a format writes each row at WriteRow, so that a
+// reader sees accounts while the scan runs.
+func Streams(format string) bool { return format == FormatNDJSON || format == FormatOCSFNDJSON }
 
 // New returns a Writer for format that writes to w.
 func New(format string, w io.Writer, o Options) (Writer, error) {
@@ -89,6 +96,14 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 		return newNDJSONWriter(w), nil
 	case FormatHTML:
 		return &htmlWriter{w: w, o: o}, nil
+	case FormatOCSF, FormatOCSFNDJSON:
+		if err := checkResolved(format, o.Resolved); err != nil {
+			return nil, err
+		}
+		if format == FormatOCSF {
+			return &ocsfWriter{w: w, resolved: o.Resolved}, nil
+		}
+		return newOCSFNDJSONWriter(w, o.Resolved), nil
 	}
 	return nil, fmt.Errorf("unknown format %q: choose one of %s", format, strings.Join(Formats(), ", "))
 }
@@ -96,6 +111,9 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 // FormatFromExtension guesses the format from a file name, so that
 // `--out report.csv` needs no --format.
 func FormatFromExtension(path string) (string, bool) {
+	if f, ok := ocsfFromExtension(path); ok {
+		return f, true
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 		return FormatJSON, true
@@ -111,17 +129,17 @@ func FormatFromExtension(path string) (string, bool) {
 	return "", false
 }
 
-// contentType is the media type of a format, for uploads; "" when the
+// ContentType is the media type of a format, for uploads; "" when the
 // format is unknown.
-func contentType(format string) string {
+func ContentType(format string) string {
 	switch format {
 	case FormatTable:
 		return "text/plain; charset=utf-8"
 	case FormatCSV:
 		return "text/csv; charset=utf-8"
-	case FormatJSON:
+	case FormatJSON, FormatOCSF:
 		return "application/json"
-	case FormatNDJSON:
+	case FormatNDJSON, FormatOCSFNDJSON:
 		return "application/x-ndjson"
 	case FormatHTML:
 		return "text/html; charset=utf-8"
@@ -143,19 +161,20 @@ func Extension(format string) string {
 		return ".ndjson"
 	case FormatHTML:
 		return ".html"
+	case FormatOCSF:
+		return ".ocsf.json"
+	case FormatOCSFNDJSON:
+		return ".ocsf.ndjson"
 	}
 	return ""
 }
 
-// sortedRows orders the report's rows by account id without reordering
-// the caller's slice.
+// sortedRows is every row of the report at once, by account id. The
+// writers do not use it: they take one row at a time from rep.Rows(), so
+// that a report whose rows were kept compactly is never decoded whole.
 func sortedRows(rep *scan.Report) []*scan.Row {
-	rows := make([]*scan.Row, len(rep.Accounts))
-	for i := range rep.Accounts {
-		rows[i] = &rep.Accounts[i]
-	}
-	slices.SortStableFunc(rows, func(a, b *scan.Row) int { return cmp.Compare(a.AccountID, b.AccountID) })
-	return rows
+	rows := rep.Rows()
+	return slices.AppendSeq(make([]*scan.Row, 0, rows.Len()), rows.All())
 }
 
 // closer guards the one-shot Close shared by every writer.
