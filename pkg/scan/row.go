@@ -104,9 +104,41 @@ type Row struct {
 	// summary was read: the row stays ok, with its flags and findings.
 	DetailsError *DetailsError `json:"details_error,omitempty"`
 
+	// Tags are the account's own tags (Config.Tags), as Organizations
+	// ListTagsForResource lists them; accounts do not inherit their OUs'
+	// tags. Nil when they were not read, or could not be (TagsError).
+	Tags map[string]string `json:"tags,omitempty"`
+	// TagsError says why Tags is missing when they were asked for; the
+	// row keeps its status and findings.
+	TagsError *LookupError `json:"tags_error,omitempty"`
+	// SecurityContact is the account's SECURITY alternate contact
+	// (Config.Contacts); nil when the account has none, or when it could
+	// not be read (ContactError).
+	SecurityContact *Contact `json:"security_contact,omitempty"`
+	// ContactError says why SecurityContact is unknown when it was asked
+	// for; the row keeps its status and findings.
+	ContactError *LookupError `json:"security_contact_error,omitempty"`
+
 	// Hint names what in the scan's settings would fix the row's error or
 	// skip; the report does not carry it (the caller words it).
 	Hint Hint `json:"-"`
+}
+
+// Contact is an alternate contact of an account (AWS Account Management
+// GetAlternateContact).
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Title string `json:"title"`
+	// Phone is kept for JSON; the table and CSV leave it out unless asked.
+	Phone string `json:"phone"`
+}
+
+// LookupError is a failure to read something a row only adds to: its
+// tags or its security contact.
+type LookupError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // DetailsError is a failure to read root credential details.
