@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ func newCmdDemo(env *runEnv, runF func(*scanOptions) error) *cobra.Command {
 func demoRun(ctx context.Context, env runEnv, o *scanOptions) int {
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSim()
-	srv, admin, err := startDemoSimulator(simCtx)
+	srv, admin, err := startDemoSimulator(simCtx, env.now())
 	if err != nil {
 		fmt.Fprintf(env.streams.ErrOut, "orgscan demo: %v\n", err)
 		return exitFatal
@@ -62,11 +63,12 @@ func demoRun(ctx context.Context, env runEnv, o *scanOptions) int {
 // credentials made up for this run. The example's own keys are published
 // with orgscan: any local user could otherwise find the port and use them
 // to plant what the demo reads (a baseline, say).
-func startDemoSimulator(ctx context.Context) (*awssim.Server, awssim.StaticCredential, error) {
+func startDemoSimulator(ctx context.Context, now time.Time) (*awssim.Server, awssim.StaticCredential, error) {
 	fx, err := awssim.ReadFixture(bytes.NewReader(examples.DemoWorld))
 	if err != nil {
 		return nil, awssim.StaticCredential{}, fmt.Errorf("the built-in world is invalid: %w", err)
 	}
+	fx.Shift(now.Sub(examples.DemoWorldAsOf()))
 	for i := range fx.Credentials {
 		id, secret, err := randomKeys()
 		if err != nil {

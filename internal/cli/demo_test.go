@@ -22,7 +22,7 @@ import (
 func TestDemoSimulatorRefusesTheExamplesPublishedKeys(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, admin, err := startDemoSimulator(ctx)
+	srv, admin, err := startDemoSimulator(ctx, fixedNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDemoSimulatorRefusesTheExamplesPublishedKeys(t *testing.T) {
 		}
 	})
 	t.Run("the run's keys are not the published ones and differ between runs", func(t *testing.T) {
-		srv2, admin2, err := startDemoSimulator(ctx)
+		srv2, admin2, err := startDemoSimulator(ctx, fixedNow)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,7 +48,7 @@ deletes in the simulator and prints the evidence.
 func demoRemediateRun(ctx context.Context, env runEnv, o *remediateOptions, name string) int {
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSim()
-	srv, admin, err := startDemoSimulator(simCtx)
+	srv, admin, err := startDemoSimulator(simCtx, env.now())
 	if err != nil {
 		fmt.Fprintf(env.streams.ErrOut, "%s: %v\n", name, err)
 		return exitFatal

@@ -556,16 +556,21 @@ func TestRemediateNeedsRootCredentialsManagement(t *testing.T) {
 // TestDemoRemediate: the demo plans, and with --apply --yes deletes in its
 // own simulator and prints the evidence.
 func TestDemoRemediate(t *testing.T) {
+	// The demo world moves to the day the demo runs: years later, its
+	// recently used key is still recent and held.
+	later := fixedNow.AddDate(3, 2, 1)
 	for _, tc := range []struct {
 		args []string
+		now  time.Time
 		want []string
 	}{
-		{[]string{"demo", "remediate"}, []string{"PLAN", "AKIAL3G8V1N5T2RQ7HYB", "planned", "recently_used"}},
-		{[]string{"demo", "remediate", "--apply", "--yes"}, []string{"APPLY", "AKIAL3G8V1N5T2RQ7HYB", "deleted", "verified after"}},
+		{[]string{"demo", "remediate"}, fixedNow, []string{"PLAN", "AKIAL3G8V1N5T2RQ7HYB", "planned", "recently_used"}},
+		{[]string{"demo", "remediate"}, later, []string{"PLAN", "AKIAL3G8V1N5T2RQ7HYB", "planned", "recently_used"}},
+		{[]string{"demo", "remediate", "--apply", "--yes"}, fixedNow, []string{"APPLY", "AKIAL3G8V1N5T2RQ7HYB", "deleted", "verified after"}},
 	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+		t.Run(strings.Join(tc.args, " ")+" on "+tc.now.Format(time.DateOnly), func(t *testing.T) {
 			st, out, errOut := Test()
-			code := run(t.Context(), runEnv{streams: st, now: func() time.Time { return fixedNow }, version: "test"}, tc.args)
+			code := run(t.Context(), runEnv{streams: st, now: func() time.Time { return tc.now }, version: "test"}, tc.args)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
