@@ -21,40 +21,129 @@ const (
 )
 
 // remediationOutputs deliver a remediation report to the targets: NDJSON
-// on stdout line by line as the accounts complete, every other target
-// whole at the end through its sink (local files atomic and 0600, uploads
-// with a local fallback).
+// on stdout and in local files line by line as the accounts complete,
+// every other target whole at the end through its sink (local files atomic
+// and 0600, uploads with a local fallback).
 type remediationOutputs struct {
 	run *remediateRun
 	s3  sink.ObjectPutter
 	// stream is NDJSON on stdout, fed as accounts complete.
 	stream output.RemediationWriter
+	// files are the NDJSON files, by path, fed the same way.
+	files map[string]*evidenceFile
+	// all is set once start found every target streaming: the report
+	// need not keep its accounts.
+	all bool
 }
 
-// start opens the stream for the accounts to come.
-func (o *remediationOutputs) start() error {
+// start opens the streams for the accounts to come.
+func (o *remediationOutputs) start(ctx context.Context) error {
+	o.files, o.all = map[string]*evidenceFile{}, true
 	for _, t := range o.run.o.targets {
-		if t.stdout && t.format == output.FormatNDJSON {
+		switch {
+		case t.format != output.FormatNDJSON, t.s3 != nil:
+			o.all = false
+		case t.stdout:
 			w, err := output.NewRemediation(t.format, o.run.env.streams.Out, o.options(t))
 			if err != nil {
+				o.abort()
 				return &usageError{msg: err.Error()}
 			}
 			o.stream = w
+		case t.path != "":
+			// An interrupt ends the run, never the writing of its evidence.
+			o.files[t.path] = startEvidenceFile(context.WithoutCancel(ctx), t, o.options(t))
 		}
 	}
 	return nil
 }
 
-// account streams one finished account.
+// account streams one finished account; the first failure stops the run.
 func (o *remediationOutputs) account(a *remediate.Account) error {
-	if o.stream == nil {
-		return nil
+	if o.stream != nil {
+		if err := o.stream.WriteAccount(a); err != nil {
+			return err
+		}
 	}
-	return o.stream.WriteAccount(a)
+	for _, f := range o.files {
+		if err := f.account(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// abort drops the stream of a run that ended without a report.
-func (o *remediationOutputs) abort() { o.stream = nil }
+// abort drops the streams of a run that ended without a report: their
+// files are left as they were.
+func (o *remediationOutputs) abort() {
+	o.stream = nil
+	for _, f := range o.files {
+		_ = f.finish(nil) // nothing is put in place, so nothing failed to be
+	}
+	o.files = nil
+}
+
+// evidenceFile writes one NDJSON file as the accounts complete, from a
+// goroutine that holds the file's atomic replacement open until the report
+// is final, as a scan's NDJSON files are written. Each account is flushed
+// to the temporary file as it is written: should the process die, what was
+// deleted is on disk.
+type evidenceFile struct {
+	accounts chan *remediate.Account
+	wrote    chan error
+	report   chan *remediate.Report
+	ended    chan struct{}
+	err      error // set before ended closes
+}
+
+// errNoRemediationReport ends a file stream without replacing the file.
+var errNoRemediationReport = errors.New("the remediation ended without a report")
+
+func startEvidenceFile(ctx context.Context, t target, opts output.Options) *evidenceFile {
+	f := &evidenceFile{accounts: make(chan *remediate.Account), wrote: make(chan error),
+		report: make(chan *remediate.Report, 1), ended: make(chan struct{})}
+	go func() {
+		_, err := sink.FileSink{Path: t.path}.Deliver(ctx, sink.Object{}, func(w io.Writer) error {
+			wr, err := output.NewRemediation(t.format, w, opts)
+			for a := range f.accounts {
+				if err == nil {
+					err = wr.WriteAccount(a)
+				}
+				f.wrote <- err
+			}
+			rep := <-f.report
+			switch {
+			case err != nil:
+				return err
+			case rep == nil:
+				return errNoRemediationReport
+			}
+			return wr.Close(rep)
+		})
+		f.err = err
+		close(f.ended)
+	}()
+	return f
+}
+
+func (f *evidenceFile) account(a *remediate.Account) error {
+	select {
+	case f.accounts <- a:
+		return <-f.wrote
+	case <-f.ended:
+		// The file could not be opened.
+		return f.err
+	}
+}
+
+// finish writes the rest of the report (nil: none) and puts the file in
+// place.
+func (f *evidenceFile) finish(rep *remediate.Report) error {
+	close(f.accounts)
+	f.report <- rep
+	<-f.ended
+	return f.err
+}
 
 func (o *remediationOutputs) options(t target) output.Options {
 	opts := output.Options{Now: o.run.env.now}
@@ -91,6 +180,12 @@ func (o *remediationOutputs) write(ctx context.Context, rep *remediate.Report) e
 		case t.stdout && o.stream != nil:
 			err = o.stream.Close(rep)
 			o.stream = nil
+		case o.files[t.path] != nil:
+			err = o.files[t.path].finish(rep)
+			delete(o.files, t.path)
+			if err == nil {
+				o.run.log.Info(what+" written", "path", output.Sanitize(t.path), "format", t.format)
+			}
 		case t.stdout:
 			_, err = sink.StreamSink{W: o.run.env.streams.Out}.Deliver(ctx, obj, render)
 		case t.path != "":

@@ -156,9 +156,12 @@ func (r *remediateRun) phase(ctx context.Context, verb string, out *remediationO
 	prog := newProgressOf(r.env.streams, r.o.Quiet, r.env.now, verb)
 	defer prog.stop()
 	if final {
-		if err := out.start(); err != nil {
+		if err := out.start(ctx); err != nil {
 			return nil, err
 		}
+		// Every output has each account as it completes: the report keeps
+		// none, so that memory does not grow with the organization.
+		cfg.DiscardAccounts = out.all
 	}
 	cfg.OnAccount = func(a *remediate.Account) error {
 		prog.completed.Add(1)

@@ -352,6 +352,88 @@ func TestRemediatePlanChangesNothing(t *testing.T) {
 	}
 }
 
+// readRemediationNDJSON reads an NDJSON remediation report: one account a
+// line.
+func readRemediationNDJSON(t *testing.T, path string) []remediate.Account {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accounts []remediate.Account
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var a remediate.Account
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("%s line %d: %v", path, i+1, err)
+		}
+		accounts = append(accounts, a)
+	}
+	return accounts
+}
+
+// TestRemediateStreamsNDJSONFiles: NDJSON files take each account as it
+// completes, as NDJSON on stdout does; when every output does, the run
+// keeps none, and each file still holds every account once.
+func TestRemediateStreamsNDJSONFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		apply bool
+		outs  []string // file names in a temporary directory
+	}{
+		{"an apply's evidence in two NDJSON files", true, []string{"a.ndjson", "b.ndjson"}},
+		{"an apply's evidence in NDJSON beside JSON", true, []string{"evidence.ndjson", "evidence.json"}},
+		{"a plan in NDJSON", false, []string{"plan.ndjson"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startSim(t, demoWorld(t), awssim.Options{})
+			dir := t.TempDir()
+			args := []string{"-q"}
+			if tt.apply {
+				args = append(args, "--apply", "--yes")
+			}
+			for _, o := range tt.outs {
+				args = append(args, "--out", filepath.Join(dir, o))
+			}
+			if res := s.remediate(t, args...); res.code != exitOK {
+				t.Fatalf("exit %d: %s", res.code, res.stderr)
+			}
+			for _, o := range tt.outs {
+				path := filepath.Join(dir, o)
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s has mode %v, want 0600", o, fi.Mode().Perm())
+				}
+				var rep *remediate.Report
+				if filepath.Ext(o) == ".json" {
+					rep = readRemediationFile(t, path)
+				} else {
+					rep = &remediate.Report{Accounts: readRemediationNDJSON(t, path)}
+				}
+				ids := map[string]bool{}
+				for _, a := range rep.Accounts {
+					if ids[a.AccountID] {
+						t.Errorf("%s holds account %s twice", o, a.AccountID)
+					}
+					ids[a.AccountID] = true
+				}
+				if len(ids) != len(s.fx.Accounts) {
+					t.Errorf("%s holds %d accounts, want the organization's %d", o, len(ids), len(s.fx.Accounts))
+				}
+				if !tt.apply {
+					continue
+				}
+				if got := deletedIDs(rep); !mapsEqual(got, sortedDemoDeletions()) {
+					t.Errorf("%s records the deletions %v, want %v", o, got, sortedDemoDeletions())
+				}
+			}
+		})
+	}
+}
+
 // TestRemediateConfirmationOnATerminal: the apply shows its totals and
 // deletes only when the organization id is typed.
 func TestRemediateConfirmationOnATerminal(t *testing.T) {

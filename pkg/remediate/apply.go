@@ -9,31 +9,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
 // apply carries out the plan's accounts, Concurrency at a time.
 func (r *run) apply(ctx context.Context, plan *Report) (*Report, error) {
-	var g errgroup.Group
-	g.SetLimit(r.cfg.Concurrency)
-	for i := range plan.Accounts {
-		pa := &plan.Accounts[i]
-		if pa.Status != StatusPlanned {
-			r.c.add(carried(pa))
-			continue
+	planned := make(chan *Account)
+	go func() {
+		defer close(planned)
+		for i := range plan.Accounts {
+			pa := &plan.Accounts[i]
+			switch {
+			case pa.Status != StatusPlanned:
+				r.c.add(carried(pa))
+			case ctx.Err() != nil || r.c.stopped():
+				r.c.add(notApplied(pa))
+			default:
+				planned <- pa
+			}
 		}
-		if ctx.Err() != nil || r.c.stopped() {
-			r.c.add(notApplied(pa))
-			continue
+	}()
+	workers(r.cfg.Concurrency, func() {
+		for pa := range planned {
+			r.c.add(r.applyAccount(ctx, pa)) // an account's failure is its row
 		}
-		g.Go(func() error {
-			r.c.add(r.applyAccount(ctx, pa))
-			return nil // an account's failure is its row
-		})
-	}
-	_ = g.Wait()
+	})
 	rep := r.finish(ctx)
 	return rep, r.failed
 }
@@ -97,7 +98,7 @@ func (r *run) applyAccount(ctx context.Context, pa *Account) Account {
 		return r.notEntered(ctx, actx, pa, err)
 	}
 
-	// Keys, certificates and the password, all at once; then MFA devices,
+	// Keys, certificates and the password, begun together; then MFA devices,
 	// only if nothing they protect remains.
 	r.deletePhase(ctx, actx, &a, now, opts, func(x *Action) bool { return x.Kind != KindMFADevice })
 	r.deletePhase(ctx, actx, &a, now, opts, func(x *Action) bool { return x.Kind == KindMFADevice })
@@ -123,11 +124,11 @@ func (r *run) applyAccount(ctx context.Context, pa *Account) Account {
 	return a
 }
 
-// deletePhase makes the account's planned deletions that in selects, at
-// once: each is begun only while the run goes on, and is then finished
-// (see delete). A credential the listing did not find is already absent.
+// deletePhase makes the account's planned deletions that in selects: they
+// are begun together only while the run goes on, and each begun is then
+// finished (see delete). A credential the listing did not find is already
+// absent.
 func (r *run) deletePhase(ctx, actx context.Context, a *Account, now *present, opts []func(*iam.Options), in func(*Action) bool) {
-	var g errgroup.Group
 	var begun []*Action
 	for i := range a.Actions {
 		x := &a.Actions[i]
@@ -157,14 +158,11 @@ func (r *run) deletePhase(ctx, actx context.Context, a *Account, now *present, o
 		}
 		begun = append(begun, x)
 	}
-	// Begun together, so that an interrupt finds the phase begun or not.
+	// Begun together, so that an interrupt finds the phase begun or not:
+	// each is made, one after the other, whatever happens meanwhile.
 	for _, x := range begun {
-		g.Go(func() error {
-			r.delete(actx, x, opts)
-			return nil
-		})
+		r.delete(actx, x, opts)
 	}
-	_ = g.Wait()
 	for _, x := range begun {
 		if x.Outcome == OutcomeDeleted || x.Outcome == OutcomeAlreadyAbsent {
 			now.remove(x.Kind, x.ID)
@@ -184,23 +182,19 @@ func (r *run) verify(ctx context.Context, a *Account, opts []func(*iam.Options))
 		return nil, err
 	}
 	rc := &scan.RootCredentials{Source: scan.SourceRootSession, AsOf: r.now().UTC()}
-	g, gctx := errgroup.WithContext(ctx)
 	if p.keys != nil {
 		rc.AccessKeys = make([]scan.AccessKeyDetail, len(p.keys))
 		for i, k := range p.keys {
 			key := &rc.AccessKeys[i]
 			*key = scan.AccessKeyDetail{ID: aws.ToString(k.AccessKeyId), Active: k.Status == iamtypes.StatusTypeActive, CreatedAt: utc(k.CreateDate)}
-			g.Go(func() error {
-				out, err := r.api.GetAccessKeyLastUsed(gctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key.ID)}, opts...)
-				if err != nil {
-					return fmt.Errorf("read last use of root access key %s: %w", key.ID, err)
-				}
-				if u := out.AccessKeyLastUsed; u != nil {
-					key.LastUsedAt = utc(u.LastUsedDate)
-					key.LastUsedService, key.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
-				}
-				return nil
-			})
+			out, err := r.api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key.ID)}, opts...)
+			if err != nil {
+				return nil, fmt.Errorf("read last use of root access key %s: %w", key.ID, err)
+			}
+			if u := out.AccessKeyLastUsed; u != nil {
+				key.LastUsedAt = utc(u.LastUsedDate)
+				key.LastUsedService, key.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
+			}
 		}
 	}
 	if p.certs != nil {
@@ -213,16 +207,13 @@ func (r *run) verify(ctx context.Context, a *Account, opts []func(*iam.Options))
 	if p.password != nil {
 		rc.Password.Present = p.password
 		if *p.password {
-			g.Go(func() error {
-				out, err := r.api.GetUser(gctx, &iam.GetUserInput{}, opts...)
-				if err != nil {
-					return fmt.Errorf("read the root user: %w", err)
-				}
-				if out.User != nil {
-					rc.Password.LastUsedAt = utc(out.User.PasswordLastUsed)
-				}
-				return nil
-			})
+			out, err := r.api.GetUser(ctx, &iam.GetUserInput{}, opts...)
+			if err != nil {
+				return nil, fmt.Errorf("read the root user: %w", err)
+			}
+			if out.User != nil {
+				rc.Password.LastUsedAt = utc(out.User.PasswordLastUsed)
+			}
 		}
 	}
 	if p.mfa != nil {
@@ -239,9 +230,6 @@ func (r *run) verify(ctx context.Context, a *Account, opts []func(*iam.Options))
 			}
 			rc.MFA.Devices = append(rc.MFA.Devices, d)
 		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
 	}
 	return rc, nil
 }

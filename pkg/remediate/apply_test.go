@@ -319,7 +319,7 @@ func TestInterruptedApplyRecordsExactlyWhatWasDeleted(t *testing.T) {
 			}
 			if concurrency == 1 {
 				// The accounts go in order: the first deletes its key,
-				// certificate and password, which are in flight together,
+				// certificate and password, which are begun together,
 				// and does not begin on its MFA device.
 				first := account(t, rep, acctOldKey)
 				if got := outcomes(first); !slices.Equal(got, []string{"access-key/" + keyOld + "=deleted", "signing-certificate/" + certOld + "=deleted",

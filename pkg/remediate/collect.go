@@ -8,7 +8,7 @@ import (
 
 // collector gathers the accounts that concurrent workers finish, tallies
 // them, hands each to OnAccount, and keeps them unless every output has
-// had them already.
+// had them already (DiscardAccounts, and OnAccount took it).
 type collector struct {
 	mode    string
 	on      func(*Account) error
@@ -42,13 +42,17 @@ func (c *collector) add(a Account) {
 	if a.Status == StatusNotStarted || slices.ContainsFunc(a.Actions, func(x Action) bool { return x.Outcome == OutcomeNotStarted }) {
 		c.notStarted = true
 	}
-	acct := &a
-	if !c.discard {
-		c.accounts = append(c.accounts, a)
-		acct = &c.accounts[len(c.accounts)-1]
+	if c.discard && c.on != nil && c.err == nil {
+		if c.err = c.on(&a); c.err == nil {
+			return // every output has it
+		}
 	}
-	if c.on != nil && c.err == nil {
-		c.err = c.on(acct)
+	// Kept: for the outputs that render the report whole, or because
+	// OnAccount refused it or stopped before it, so that the report's
+	// Close still hands it to the outputs that stream.
+	c.accounts = append(c.accounts, a)
+	if !c.discard && c.on != nil && c.err == nil {
+		c.err = c.on(&c.accounts[len(c.accounts)-1])
 	}
 }
 

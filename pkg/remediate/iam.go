@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go/middleware"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/orgscan/orgscan/pkg/scan"
 )
@@ -181,64 +180,58 @@ func (p *present) remove(kind, id string) {
 const maxListPages = 100
 
 // listPresent lists, in the delete session, the credentials of the kinds
-// the plan selects, with the calls made at once. Access keys and the
-// password are listed whenever MFA devices are selected, since MFA is
-// deleted only when neither remains.
+// the plan selects, one call after the other (see workers). Access keys
+// and the password are listed whenever MFA devices are selected, since MFA
+// is deleted only when neither remains.
 func listPresent(ctx context.Context, api iamAPI, sel Selection, opts []func(*iam.Options)) (*present, error) {
 	p := &present{}
-	g, gctx := errgroup.WithContext(ctx)
+	var err error
 	if sel.AccessKeys || sel.MFA {
-		g.Go(func() (err error) {
-			p.keys, err = pages(func(marker *string) ([]iamtypes.AccessKeyMetadata, *string, error) {
-				out, err := api.ListAccessKeys(gctx, &iam.ListAccessKeysInput{Marker: marker}, opts...)
-				if err != nil {
-					return nil, nil, fmt.Errorf("list root access keys: %w", err)
-				}
-				return out.AccessKeyMetadata, next(out.IsTruncated, out.Marker), nil
-			})
-			return err
+		p.keys, err = pages(func(marker *string) ([]iamtypes.AccessKeyMetadata, *string, error) {
+			out, err := api.ListAccessKeys(ctx, &iam.ListAccessKeysInput{Marker: marker}, opts...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("list root access keys: %w", err)
+			}
+			return out.AccessKeyMetadata, next(out.IsTruncated, out.Marker), nil
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if sel.SigningCertificates {
-		g.Go(func() (err error) {
-			p.certs, err = pages(func(marker *string) ([]iamtypes.SigningCertificate, *string, error) {
-				out, err := api.ListSigningCertificates(gctx, &iam.ListSigningCertificatesInput{Marker: marker}, opts...)
-				if err != nil {
-					return nil, nil, fmt.Errorf("list root signing certificates: %w", err)
-				}
-				return out.Certificates, next(out.IsTruncated, out.Marker), nil
-			})
-			return err
+		p.certs, err = pages(func(marker *string) ([]iamtypes.SigningCertificate, *string, error) {
+			out, err := api.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{Marker: marker}, opts...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("list root signing certificates: %w", err)
+			}
+			return out.Certificates, next(out.IsTruncated, out.Marker), nil
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if sel.Password || sel.MFA {
-		g.Go(func() error {
-			_, err := api.GetLoginProfile(gctx, &iam.GetLoginProfileInput{}, opts...)
-			switch {
-			case err == nil:
-				p.password = aws.Bool(true)
-			case isNoSuchEntity(err):
-				p.password = aws.Bool(false)
-			default:
-				return fmt.Errorf("read the root login profile: %w", err)
-			}
-			return nil
-		})
+		_, err := api.GetLoginProfile(ctx, &iam.GetLoginProfileInput{}, opts...)
+		switch {
+		case err == nil:
+			p.password = aws.Bool(true)
+		case isNoSuchEntity(err):
+			p.password = aws.Bool(false)
+		default:
+			return nil, fmt.Errorf("read the root login profile: %w", err)
+		}
 	}
 	if sel.MFA {
-		g.Go(func() (err error) {
-			p.mfa, err = pages(func(marker *string) ([]iamtypes.MFADevice, *string, error) {
-				out, err := api.ListMFADevices(gctx, &iam.ListMFADevicesInput{Marker: marker}, opts...)
-				if err != nil {
-					return nil, nil, fmt.Errorf("list root MFA devices: %w", err)
-				}
-				return out.MFADevices, next(out.IsTruncated, out.Marker), nil
-			})
-			return err
+		p.mfa, err = pages(func(marker *string) ([]iamtypes.MFADevice, *string, error) {
+			out, err := api.ListMFADevices(ctx, &iam.ListMFADevicesInput{Marker: marker}, opts...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("list root MFA devices: %w", err)
+			}
+			return out.MFADevices, next(out.IsTruncated, out.Marker), nil
 		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/orgscan/orgscan/pkg/scan"
 )
 
@@ -36,19 +34,15 @@ func (r *run) plan(ctx context.Context) (*Report, error) {
 		done <- discovered{fails, err}
 	}()
 
-	var g errgroup.Group
-	g.SetLimit(r.cfg.Concurrency)
-	for a := range accounts {
-		if ctx.Err() != nil || r.c.stopped() {
-			r.c.add(notPlanned(a))
-			continue
+	workers(r.cfg.Concurrency, func() {
+		for a := range accounts {
+			if ctx.Err() != nil || r.c.stopped() {
+				r.c.add(notPlanned(a))
+				continue
+			}
+			r.c.add(r.planAccount(ctx, a)) // an account's failure is its row
 		}
-		g.Go(func() error {
-			r.c.add(r.planAccount(ctx, a))
-			return nil // an account's failure is its row
-		})
-	}
-	_ = g.Wait()
+	})
 
 	d := <-done
 	r.meta.OUsNotListed = append(r.meta.OUsNotListed, d.fails...)
@@ -132,8 +126,8 @@ func (r *run) planAccount(ctx context.Context, a scan.Account) Account {
 	}
 	actx, cancel := r.accountContext(ctx)
 	defer cancel()
-	creds, opts := r.credentials(a.ID)
-	rc, err := r.list(actx, a.ID, creds, opts)
+	creds := r.root.Credentials(a.ID)
+	rc, err := r.list(actx, a.ID, creds)
 	if err != nil {
 		if ctx.Err() != nil {
 			return notPlanned(a)
@@ -148,21 +142,20 @@ func (r *run) planAccount(ctx context.Context, a scan.Account) Account {
 }
 
 // list opens the account's root session and reads its root credentials.
-func (r *run) list(ctx context.Context, accountID string, creds credentialsProvider, opts []func(*iamOptions)) (*scan.RootCredentials, error) {
+func (r *run) list(ctx context.Context, accountID string, creds credentialsProvider) (*scan.RootCredentials, error) {
 	// Retrieving first keeps "could not get in" apart from "got in, but
 	// could not read".
 	if _, err := creds.Retrieve(ctx); err != nil {
 		return nil, err
 	}
-	return r.rootCredentials(ctx, accountID, creds, opts)
+	return r.rootCredentials(ctx, accountID, creds)
 }
 
 // rootCredentials reads a root user's credentials in its root session:
-// the listing a scan with details makes, with its calls made at once.
-func (r *run) rootCredentials(ctx context.Context, accountID string, creds credentialsProvider, opts []func(*iamOptions)) (*scan.RootCredentials, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the calls the reader did not wait for
-	return scan.NewDetailsReader(newPrefetch(ctx, r.api, opts), r.now).RootCredentials(ctx, accountID, scan.AccessAssumeRoot, creds)
+// the listing a scan with details makes, one call after the other (see
+// workers for why not at once).
+func (r *run) rootCredentials(ctx context.Context, accountID string, creds credentialsProvider) (*scan.RootCredentials, error) {
+	return scan.NewDetailsReader(r.api, r.now).RootCredentials(ctx, accountID, scan.AccessAssumeRoot, creds)
 }
 
 func (r *run) accountContext(ctx context.Context) (context.Context, context.CancelFunc) {

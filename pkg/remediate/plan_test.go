@@ -264,6 +264,36 @@ func TestStreamedAccountsAddUp(t *testing.T) {
 			t.Fatalf("error %v, report %v", err, rep != nil)
 		}
 	})
+
+	t.Run("accounts a failed output never took are kept, even when discarding", func(t *testing.T) {
+		cfg := w.config()
+		cfg.Concurrency = 1
+		cfg.DiscardAccounts = true
+		var took []string
+		cfg.OnAccount = func(a *remediate.Account) error {
+			if len(took) == 2 {
+				return errors.New("disk full")
+			}
+			took = append(took, a.AccountID)
+			return nil
+		}
+		rep, err := remediate.Plan(t.Context(), cfg)
+		if err == nil || rep == nil {
+			t.Fatalf("error %v, report %v", err, rep != nil)
+		}
+		kept := map[string]bool{}
+		for _, a := range rep.Accounts {
+			kept[a.AccountID] = true
+		}
+		for _, id := range took {
+			if kept[id] {
+				t.Errorf("account %s was taken by the output and kept too", id)
+			}
+		}
+		if n := rep.Remediation.Counts.Accounts; len(took) != 2 || len(took)+len(kept) != n || len(rep.Accounts) != len(kept) {
+			t.Errorf("took %d, kept %d (%d distinct), counted %d", len(took), len(rep.Accounts), len(kept), n)
+		}
+	})
 }
 
 func TestInterruptedPlanSaysSo(t *testing.T) {

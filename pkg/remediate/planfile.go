@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"regexp"
 	"time"
@@ -25,20 +26,55 @@ const clockSkew = 5 * time.Minute
 
 // Digest is the plan's fingerprint, "sha256:" and the hex SHA-256 of its
 // JSON with Meta.Plan.Digest empty. The JSON is Go's encoding of the
-// Report, so a plan read back and encoded again gives the same bytes
-// whatever the file's layout: the digest is of the content, not of the
-// file. It tells a plan changed after it was made from the plan as made,
+// Report (json.Marshal's bytes), so a plan read back and encoded again
+// gives the same bytes whatever the file's layout: the digest is of the
+// content, not of the file. It is hashed an account at a time, never held
+// whole. It tells a plan changed after it was made from the plan as made,
 // not who made it: anyone can compute it, so a reviewer compares it with
 // the digest the planner reported.
 func (r *Report) Digest() (string, error) {
-	c := *r
-	c.Remediation.Plan.Digest = ""
-	b, err := json.Marshal(&c)
-	if err != nil {
+	h := sha256.New()
+	if err := r.encodeContent(h); err != nil {
 		return "", fmt.Errorf("encode the plan for its digest: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// encodeContent writes to h what json.Marshal makes of the report with
+// Meta.Plan.Digest empty, an account at a time: Report's fields in order,
+// each as json.Marshal encodes it alone (TestDigestIsOfTheReportsJSON
+// holds the two equal). A hash's Write never fails.
+func (r *Report) encodeContent(h hash.Hash) error {
+	m := r.Remediation
+	m.Plan.Digest = ""
+	head, err := json.Marshal(struct {
+		SchemaVersion string `json:"schema_version"`
+		Kind          string `json:"kind"`
+		Remediation   Meta   `json:"remediation"`
+	}{r.SchemaVersion, r.Kind, m})
+	if err != nil {
+		return err
+	}
+	// The head's closing brace gives way to the accounts.
+	h.Write(head[:len(head)-1])
+	h.Write([]byte(`,"accounts":`))
+	if r.Accounts == nil {
+		h.Write([]byte("null}"))
+		return nil
+	}
+	h.Write([]byte("["))
+	for i := range r.Accounts {
+		if i > 0 {
+			h.Write([]byte(","))
+		}
+		b, err := json.Marshal(&r.Accounts[i])
+		if err != nil {
+			return err
+		}
+		h.Write(b)
+	}
+	h.Write([]byte("]}"))
+	return nil
 }
 
 // ReadPlan reads a saved plan strictly: at most MaxPlanSize bytes of one

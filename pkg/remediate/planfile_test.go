@@ -2,6 +2,8 @@ package remediate_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -107,6 +109,45 @@ func TestReadPlanReadsBackWhatPlanWrote(t *testing.T) {
 			}
 			if err := remediate.CheckPlan(got, orgID, time.Now(), 0); err != nil {
 				t.Errorf("CheckPlan: %v", err)
+			}
+		})
+	}
+}
+
+// TestDigestIsOfTheReportsJSON holds Digest, which hashes a plan an
+// account at a time, to its definition: the SHA-256 of json.Marshal's
+// encoding of the whole report with the digest empty.
+func TestDigestIsOfTheReportsJSON(t *testing.T) {
+	tricky := samplePlan()
+	// What json.Marshal escapes: HTML, U+2028, invalid UTF-8.
+	tricky.Accounts[1].AccountName = "<ops & \"dev\">\u2028\xff"
+	tricky.Remediation.CallerARN = "arn:aws:iam::111111111111:user/a<b>&c"
+	for _, c := range []struct {
+		name string
+		p    func() *remediate.Report
+	}{
+		{"a plan", samplePlan},
+		{"characters json.Marshal escapes", func() *remediate.Report { return tricky }},
+		{"no accounts", func() *remediate.Report { p := samplePlan(); p.Accounts = []remediate.Account{}; return p }},
+		{"accounts null", func() *remediate.Report { p := samplePlan(); p.Accounts = nil; return p }},
+		{"one account", func() *remediate.Report { p := samplePlan(); p.Accounts = p.Accounts[:1]; return p }},
+		{"an empty report", func() *remediate.Report { return &remediate.Report{} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.p()
+			whole := *p
+			whole.Remediation.Plan.Digest = ""
+			b, err := json.Marshal(&whole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(b)
+			got, err := p.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "sha256:" + hex.EncodeToString(sum[:]); got != want {
+				t.Errorf("digest %s, want %s", got, want)
 			}
 		})
 	}

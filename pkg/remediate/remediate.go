@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,9 +47,11 @@ type Config struct {
 	RecentDays          int
 	IncludeRecentlyUsed bool
 	// Concurrency is how many accounts are worked on at once
-	// (orgscan.DefaultConcurrency when zero). An account makes its
-	// independent IAM calls at once, so size the HTTP connection pool
-	// (assume.ConfigOptions.Concurrency) for a few times as many.
+	// (orgscan.DefaultConcurrency when zero), each making one request at a
+	// time: size the HTTP connection pool (assume.ConfigOptions.Concurrency)
+	// for as many. An account needs a request's round trip per credential
+	// kind and per deletion, so keeping up with STS's quota takes several
+	// times the accounts a scan needs.
 	Concurrency int
 	// AccountTimeout limits the time spent on one account; none when zero.
 	// A deletion under way when it runs out is still finished.
@@ -62,10 +65,11 @@ type Config struct {
 	// the run: accounts not begun are not_started, and the report of what
 	// was done is returned with the error.
 	OnAccount func(*Account) error
-	// DiscardAccounts leaves the report's Accounts empty, for a caller
-	// whose every output took them from OnAccount; the counts still add
-	// up. A plan kept without its accounts carries no digest and cannot be
-	// applied.
+	// DiscardAccounts leaves out of the report's Accounts those OnAccount
+	// took (returned nil for), for a caller whose every output takes them
+	// from it; the accounts OnAccount refused or never saw, once it failed,
+	// are kept. The counts still add up. A plan kept without its accounts
+	// carries no digest and cannot be applied.
 	DiscardAccounts bool
 }
 
@@ -277,6 +281,23 @@ func (r *run) finish(ctx context.Context) *Report {
 	m.IncompleteReasons = reasons
 	m.Complete = len(reasons) == 0
 	return &Report{SchemaVersion: SchemaVersion, Kind: ReportKind, Remediation: m, Accounts: c.sorted()}
+}
+
+// workers runs n copies of work, each taking accounts until there are
+// none, and waits for them. An account's calls are made on its worker, one
+// after the other: a goroutine per call (or per account) starts on a small
+// stack and copies it as the SDK's deep call chain grows it, and every call
+// in flight holds a connection with two goroutines of its own. Orgscan runs
+// on one core, and that CPU, not AWS's quotas, set the pace of an apply
+// made the other way (bench/README.md, the bound of a remediation). An
+// account takes longer one call at a time, so keeping up with STS takes
+// more accounts in flight (Config.Concurrency).
+func workers(n int, work func()) {
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		wg.Go(work)
+	}
+	wg.Wait()
 }
 
 func emptyIfNil(s []string) []string {
