@@ -493,6 +493,7 @@ func TestIAMPoliciesAreLeastPrivilegeDocuments(t *testing.T) {
 	want := []string{
 		"member-audit-role-details-permissions.json", "member-audit-role-permissions.json", "member-audit-role.json",
 		"remediate-policy.json", "s3-writer-policy.json", "scanner-policy-assume-role.json", "scanner-policy-assume-root.json",
+		"scanner-policy-owners.json",
 	}
 	var got []string
 	for _, f := range files {
@@ -585,6 +586,46 @@ func TestRemediatePolicyAllowsOnlyTheTwoTaskPolicies(t *testing.T) {
 	for _, a := range actions {
 		if strings.HasPrefix(a, "iam:") && a != "iam:ListOrganizationsFeatures" {
 			t.Errorf("the remediate policy allows %s in the caller's own account; deletions belong in root sessions only", a)
+		}
+	}
+}
+
+// TestOwnersPolicyReadsOnlyTagsOfAccountsAndSecurityContacts: --tags and
+// --contacts need two actions more than a scan, kept apart so that a scan
+// without them is granted neither: tags of the organization's accounts
+// only (not of OUs, policies or the root), and alternate contacts of the
+// SECURITY type only (account:AlternateContactTypes), of the caller's own
+// account and the organization's (the Service Authorization Reference's
+// account and accountInOrganization resource types).
+func TestOwnersPolicyReadsOnlyTagsOfAccountsAndSecurityContacts(t *testing.T) {
+	sts := readPolicyFile(t, "scanner-policy-owners.json")
+	if got, want := actionSet(sts), []string{"account:GetAlternateContact", "organizations:ListTagsForResource"}; !slices.Equal(got, want) {
+		t.Fatalf("the owners policy allows %q, want %q", got, want)
+	}
+	for _, s := range sts {
+		switch {
+		case slices.Equal(s.Actions, []string{"organizations:ListTagsForResource"}):
+			if !slices.Equal(s.Resources, []string{"arn:aws:organizations::*:account/o-*/*"}) || len(s.Conditions) != 0 {
+				t.Errorf("ListTagsForResource on %q (conditions %v), want the organization's accounts only", s.Resources, s.Conditions)
+			}
+		case slices.Equal(s.Actions, []string{"account:GetAlternateContact"}):
+			if !slices.Equal(s.Resources, []string{"arn:aws:account::*:account", "arn:aws:account::*:account/o-*/*"}) {
+				t.Errorf("GetAlternateContact on %q, want the caller's own account and the organization's", s.Resources)
+			}
+			want := map[string]map[string][]string{"ForAnyValue:StringEquals": {"account:AlternateContactTypes": {"SECURITY"}}}
+			if !reflect.DeepEqual(s.Conditions, want) {
+				t.Errorf("GetAlternateContact conditions %v, want the SECURITY contact only", s.Conditions)
+			}
+		default:
+			t.Errorf("statement %q mixes actions %q", s.Sid, s.Actions)
+		}
+	}
+	// A scan without --tags or --contacts is granted neither.
+	for _, f := range []string{"scanner-policy-assume-role.json", "scanner-policy-assume-root.json"} {
+		for _, a := range actionSet(readPolicyFile(t, f)) {
+			if a == "organizations:ListTagsForResource" || strings.HasPrefix(a, "account:") {
+				t.Errorf("%s allows %s, which only --tags and --contacts need", f, a)
+			}
 		}
 	}
 }

@@ -86,6 +86,20 @@ func TestReportSchemaAcceptsReportsBeforeAndAfterFindingDefinitions(t *testing.T
 			delete(ctl, "id")
 			doc["finding_definitions"] = d
 		}), false},
+		{"a report of a scan that read tags and contacts is valid", edit(func(doc map[string]any) {
+			doc["finding_definitions"] = defs()
+			meta := doc["scan"].(map[string]any)
+			meta["options"].(map[string]any)["tags"] = true
+			meta["options"].(map[string]any)["contacts"] = true
+			meta["counts"].(map[string]any)["tags_errors"] = 1
+			meta["counts"].(map[string]any)["security_contact_errors"] = 2
+		}), true},
+		{"a count of failed lookups of zero is left out, not written", edit(func(doc map[string]any) {
+			doc["scan"].(map[string]any)["counts"].(map[string]any)["tags_errors"] = 0
+		}), false},
+		{"tags recorded as a string are rejected", edit(func(doc map[string]any) {
+			doc["scan"].(map[string]any)["options"].(map[string]any)["tags"] = "owner"
+		}), false},
 		{"controls written as null are rejected in favour of an empty list", edit(func(doc map[string]any) {
 			d := defs()
 			d[scan.FindingRootPassword].(map[string]any)["controls"] = nil

@@ -154,6 +154,26 @@ func TestRowSchemaIsStrict(t *testing.T) {
 		{"a timestamp that is not RFC 3339 is rejected", edit(func(m map[string]any) { m["scanned_at"] = "yesterday" }), false},
 		{"an empty error string is rejected in favour of null", edit(func(m map[string]any) { m["error"] = "" }), false},
 		{"a missing summary is rejected", edit(func(m map[string]any) { delete(m, "summary") }), false},
+		{"tags and a security contact are valid", edit(func(m map[string]any) {
+			m["tags"] = map[string]any{"owner": "team@example.com", "cost-center": ""}
+			m["security_contact"] = map[string]any{"name": "Sec", "email": "sec@example.com", "title": nil, "phone": "+1 206 555 0100"}
+		}), true},
+		{"an account without tags has an empty object", edit(func(m map[string]any) { m["tags"] = map[string]any{} }), true},
+		{"no security contact is null, with its finding", edit(func(m map[string]any) {
+			m["security_contact"] = nil
+			m["findings"] = []any{"root-password", "no-security-contact"}
+		}), true},
+		{"failed lookups carry a code and a message", edit(func(m map[string]any) {
+			m["tags_error"] = map[string]any{"code": "AccessDenied", "message": "list the account's tags: denied"}
+			m["security_contact"] = nil
+			m["security_contact_error"] = map[string]any{"code": "AccessDenied", "message": "read the security contact: denied"}
+		}), true},
+		{"a tag value that is not a string is rejected", edit(func(m map[string]any) { m["tags"] = map[string]any{"n": 1} }), false},
+		{"tags as a list of pairs are rejected", edit(func(m map[string]any) { m["tags"] = []any{map[string]any{"Key": "a", "Value": "b"}} }), false},
+		{"a contact without its e-mail key is rejected", edit(func(m map[string]any) {
+			m["security_contact"] = map[string]any{"name": "Sec", "title": nil, "phone": nil}
+		}), false},
+		{"a lookup error without a code is rejected", edit(func(m map[string]any) { m["tags_error"] = map[string]any{"message": "x"} }), false},
 		{"root credentials with a third access key are rejected", edit(func(m map[string]any) {
 			key := map[string]any{"id": "", "active": true, "created_at": nil, "last_used_at": nil, "last_used_service": "", "last_used_region": ""}
 			m["root_credentials"] = map[string]any{

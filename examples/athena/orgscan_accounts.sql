@@ -38,7 +38,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS orgscan_accounts (
     password: struct<
       present: boolean,
       last_used_at: string>>,
-  details_error             struct<code: string, message: string>
+  details_error             struct<code: string, message: string>,
+  tags                      map<string,string>,
+  tags_error                struct<code: string, message: string>,
+  security_contact          struct<name: string, email: string, title: string, phone: string>,
+  security_contact_error    struct<code: string, message: string>
 )
 COMMENT 'orgscan: one row per account per scan, from the NDJSON reports'
 PARTITIONED BY (

@@ -44,6 +44,7 @@ type diffOptions struct {
 	Region        string
 	EndpointURL   string
 	ExpectedOwner string
+	OwnerTag      string
 	Sources       []string // OLD and NEW
 
 	failOn diff.FailOn
@@ -60,6 +61,7 @@ func newCmdDiff(env *runEnv, runF func(*diffOptions) error) *cobra.Command {
 		Long: `Compares two orgscan reports (JSON or NDJSON, detected from the content),
 each a local path or an s3:// object: findings that appeared or were
 resolved, accounts that joined or left, status, OU and state changes.
+As markdown, findings are listed per owner, one section each.
 `,
 		// Reports are files: completion offers file names.
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -83,6 +85,8 @@ resolved, accounts that joined or left, status, OU and state changes.
 		failOnValues.String()+" (default new-findings):\nexit 4 when the condition holds").oneOf(failOnValues)
 	d.stringFlag(&o.FailSeverity, "fail-severity", "", "S", string(scan.SeverityLow),
 		"with new-findings, count only findings of severity S\nor more: "+severityLevels.String()+"\n(default low)").oneOf(severityLevels)
+	d.stringFlag(&o.OwnerTag, "owner-tag", "", "KEY", "",
+		"with markdown, an account's owner is its tag KEY\n(default: its security contact, else unowned)")
 	d.stringFlag(&o.ExpectedOwner, "expected-bucket-owner", "", "ID", "", "refuse an s3:// source in a bucket of another account")
 	d.stringFlag(&o.Profile, "profile", "", "NAME", "", "AWS profile, for s3:// sources")
 	d.stringFlag(&o.Region, "region", "", "R", "",
@@ -108,6 +112,14 @@ func (o *diffOptions) complete(fs *pflag.FlagSet) error {
 	o.failAt = failAt
 	if fs.Changed("fail-severity") && o.failOn != diff.FailOnNewFindings {
 		return usagef("--fail-severity applies to --fail-on new-findings, not %s: drop one", o.failOn)
+	}
+	if fs.Changed("owner-tag") {
+		if err := scan.CheckTagKey(o.OwnerTag); err != nil {
+			return usagef("--owner-tag: %v", err)
+		}
+		if o.Format != diff.OutputMarkdown {
+			return usagef("--owner-tag groups the markdown output by owner, not %s: add -f markdown or drop it", o.Format)
+		}
 	}
 	if len(o.Sources) != 2 {
 		return usagef("give two reports, OLD and NEW (local paths or s3:// URIs)")
@@ -153,7 +165,7 @@ func diffReports(ctx context.Context, env runEnv, o *diffOptions) error {
 		docs[i] = doc
 	}
 	d := diff.Compare(docs[0], docs[1])
-	if err := diff.Write(env.streams.Out, d, o.Format); err != nil {
+	if err := diff.WriteWith(env.streams.Out, d, o.Format, diff.WriteOptions{OwnerTag: o.OwnerTag}); err != nil {
 		return &fatalError{err: fmt.Errorf("write: %w", err)}
 	}
 	if d.FailsAt(o.failOn, o.failAt) {

@@ -44,6 +44,10 @@ type scanOptions struct {
 	RecentDays int
 	MaxAgeDays int
 
+	Tags       bool
+	TagColumns []string
+	Contacts   bool
+
 	Format         string
 	formatSet      bool
 	Outs           []string
@@ -54,6 +58,7 @@ type scanOptions struct {
 	FailSeverity   string
 	failAt         scan.Severity // FailSeverity, parsed
 	Baseline       string
+	OwnerTag       string
 
 	Quiet     bool
 	LogFormat string
@@ -182,6 +187,11 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	d.intFlag(&o.RecentDays, "recent-days", "N", 90, "with --details: a key used within N days is in use (default 90)")
 	d.intFlag(&o.MaxAgeDays, "max-age-days", "N", 365, "with --details: a credential older than N days is old (default 365)")
 
+	d.beginSection("Owners")
+	d.boolFlag(&o.Tags, "tags", "", "read each account's tags (one more Organizations call per account)")
+	d.valueFlag(listFlag{&o.TagColumns}, "tag-columns", "", "KEY,...", "show these tags as columns in table, CSV and HTML (implies --tags)")
+	d.boolFlag(&o.Contacts, "contacts", "", "read each account's security contact (one Account Management call\nper account; needs its trusted access in Organizations)")
+
 	d.beginSection("Output")
 	d.stringFlag(&o.Format, "format", "f", "F", output.FormatTable, scanFormats.String()+" (default table)").oneOf(scanFormats)
 	d.valueFlag(repeatFlag{&o.Outs}, "out", "o", "TARGET",
@@ -193,6 +203,7 @@ func addScanFlags(cmd *cobra.Command, o *scanOptions) {
 	d.boolFlag(&o.FailOnFindings, "fail-on-findings", "", "exit 4 when any account has findings of the\n--fail-severity or more")
 	d.stringFlag(&o.FailSeverity, "fail-severity", "", "S", string(scan.SeverityLow),
 		severityLevels.String()+"\n(default low: the management account's root\npassword, informational, does not fail)").oneOf(severityLevels)
+	d.stringFlag(&o.OwnerTag, "owner-tag", "", "KEY", "", "group the HTML report's findings by owner: the\naccount's tag KEY, else its security contact\n(implies --tags)")
 	d.boolFlag(&o.Quiet, "quiet", "q", "no progress, only warnings on stderr")
 	d.stringFlag(&o.LogFormat, "log-format", "", "F", "text", logFormats.String()+" logs on stderr (default text)").oneOf(logFormats)
 	d.boolFlag(&o.Debug, "debug", "", "trace AWS requests on stderr (secrets redacted)")
@@ -274,6 +285,9 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	if !set["details"] && (set["recent-days"] || set["max-age-days"]) {
 		return usagef("--recent-days and --max-age-days need --details: add --details")
 	}
+	if err := o.validateTagColumns(); err != nil {
+		return err
+	}
 	failAt, err := parseFailSeverity(o.FailSeverity)
 	if err != nil {
 		return err
@@ -299,6 +313,17 @@ func (o *scanOptions) validate(set map[string]bool) error {
 		return err
 	}
 	o.targets = targets
+	if set["owner-tag"] {
+		if err := scan.CheckTagKey(o.OwnerTag); err != nil {
+			return usagef("--owner-tag: %v", err)
+		}
+		if !slices.ContainsFunc(targets, func(t target) bool { return t.format == output.FormatHTML }) {
+			return usagef("--owner-tag groups the HTML report's findings: add -f html or --out FILE.html, or drop it")
+		}
+		// A grouping by a tag never read would fall back to the contacts
+		// for every account.
+		o.Tags = true
+	}
 	hasS3 := slices.ContainsFunc(targets, func(t target) bool { return t.s3 != nil })
 	if !hasS3 && (set["sse"] || set["sse-kms-key-id"]) {
 		return usagef("--sse and --sse-kms-key-id apply to s3:// outputs: add --out s3://bucket/prefix/ or drop them")
@@ -313,6 +338,23 @@ func (o *scanOptions) validate(set map[string]bool) error {
 		if !strings.HasSuffix(o.Baseline, "/") {
 			return usagef("--baseline %q must be a prefix ending in /, e.g. s3://bucket/orgscan/", o.Baseline)
 		}
+	}
+	return nil
+}
+
+// validateTagColumns checks the tag keys of --tag-columns, which imply
+// --tags: a column of tags never read would only ever say "?".
+func (o *scanOptions) validateTagColumns() error {
+	for i, k := range o.TagColumns {
+		if err := scan.CheckTagKey(k); err != nil {
+			return usagef("--tag-columns: %v", err)
+		}
+		if slices.Contains(o.TagColumns[:i], k) {
+			return usagef("--tag-columns names %q twice: give each tag key once", k)
+		}
+	}
+	if len(o.TagColumns) > 0 {
+		o.Tags = true
 	}
 	return nil
 }

@@ -89,6 +89,8 @@ func (r *scanRun) run(sigCtx context.Context) error {
 		AccountTimeout:  r.o.AccountTimeout,
 		Details:         r.o.Details,
 		Thresholds:      scan.Thresholds{RecentDays: r.o.RecentDays, MaxAgeDays: r.o.MaxAgeDays},
+		Tags:            r.o.Tags,
+		Contacts:        r.o.Contacts,
 		Version:         r.env.version,
 		Now:             r.env.now,
 		OnStart: func(meta scan.Meta, methods []string) {
@@ -313,7 +315,7 @@ func (f *fileStream) finish(rep *scan.Report) error {
 }
 
 func (r *scanRun) outputOptions(t target) output.Options {
-	o := output.Options{Details: r.o.Details, Now: r.env.now, Resolved: r.resolved}
+	o := output.Options{Details: r.o.Details, Now: r.env.now, Resolved: r.resolved, OwnerTag: r.o.OwnerTag, TagColumns: r.o.TagColumns}
 	if t.stdout {
 		o.Terminal = r.env.streams.IsStdoutTerminal()
 		o.Color = r.env.streams.ColorEnabled()
@@ -446,6 +448,19 @@ func (r *scanRun) summarize(rep *scan.Report) {
 	}
 	if c.DetailsErrors > 0 {
 		attrs = append(attrs, "details_errors", c.DetailsErrors)
+	}
+	if c.TagsErrors > 0 {
+		attrs = append(attrs, "tags_errors", c.TagsErrors)
+	}
+	if c.ContactErrors > 0 {
+		attrs = append(attrs, "security_contact_errors", c.ContactErrors)
+	}
+	// Failed lookups leave the report complete, so they are said here.
+	if c.TagsErrors > 0 {
+		r.log.Warn("some accounts' tags could not be read; their rows say why (tags_error)", "accounts", c.TagsErrors)
+	}
+	if c.ContactErrors > 0 {
+		r.log.Warn("some accounts' security contacts could not be read; their rows say why (security_contact_error)", "accounts", c.ContactErrors)
 	}
 	switch {
 	case rep.Scan.Interrupted:

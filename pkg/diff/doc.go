@@ -19,6 +19,18 @@
 // loss), OU moves and state changes. A joined account's findings count as
 // new. Unchanged accounts are only counted.
 //
+// # Markdown, per owner
+//
+// Write's markdown format is what a team pastes into one ticket per owner:
+// a title with the organization and the two scans' dates, both reports'
+// provenance, then one section per owner (scan.Row.Owner, with
+// WriteOptions.OwnerTag) listing its new findings (account, finding,
+// severity and what it means, from this version's definitions), resolved
+// and unverified ones; then the counts and every change. An account's
+// owner comes from the new report's row, or from the old one's when the
+// account left or its new row says nothing of its owner (the new scan did
+// not read it). Owners with the most severe new finding come first.
+//
 // # The diff document
 //
 // Write's json format (and json.Marshal of a *Diff) produce, with

@@ -64,6 +64,15 @@ func FuzzRead(f *testing.F) {
 					t.Fatalf("write %s: %v", format, err)
 				}
 			}
+			// Whatever the report holds, the markdown per owner stays
+			// markdown that Write writes.
+			var md bytes.Buffer
+			if err := WriteWith(&md, against, OutputMarkdown, WriteOptions{OwnerTag: "owner"}); err != nil {
+				t.Fatalf("write markdown by owner: %v", err)
+			}
+			if p := markdownProblems(md.String()); len(p) > 0 {
+				t.Fatalf("markdown problems: %q", p)
+			}
 		}
 	})
 }

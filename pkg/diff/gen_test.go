@@ -63,8 +63,10 @@ func acct(id, name, ou string, findings ...string) scan.Row {
 	}
 }
 
-// failed turns r into a row the scan could not read.
+// failed turns r into a row the scan could not read, its owner
+// included.
 func failed(r scan.Row, code, msg string) scan.Row {
+	r.Tags, r.TagsError, r.SecurityContact, r.ContactError = nil, nil, nil, nil
 	r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA = nil, nil, nil, nil
 	r.Findings, r.Summary = nil, scan.Summary{}
 	r.Status, r.ErrorCode, r.Error = scan.StatusError, code, msg
@@ -76,6 +78,19 @@ func suspended(r scan.Row) scan.Row {
 	r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA = nil, nil, nil, nil
 	r.Findings, r.Summary, r.ScannedAt, r.AccessMethod = nil, scan.Summary{}, nil, ""
 	r.State, r.Status, r.Error = "SUSPENDED", scan.StatusSkipped, "account is SUSPENDED"
+	return r
+}
+
+// owned gives r tags and a security contact, as a scan with both
+// lookups would.
+func owned(r scan.Row, tags map[string]string, contact *scan.Contact) scan.Row {
+	r.Tags, r.SecurityContact = tags, contact
+	return r
+}
+
+// tagsDenied is r as a scan that could not read its tags leaves it.
+func tagsDenied(r scan.Row) scan.Row {
+	r.Tags, r.TagsError = nil, &scan.LookupError{Code: scan.CodeAccessDenied, Message: "not authorized to perform organizations:ListTagsForResource"}
 	return r
 }
 
@@ -159,6 +174,14 @@ func mustRead(t testing.TB, b []byte, source string) *Document {
 // markdown, recolour a terminal and forge a row.
 const hostileName = "Evil | <img src=x onerror=alert(1)> `code` *bold* [link](https://evil.example) @security-team \x1b[31mred\x1b[0m\u202e\n| 999999999999 | forged |"
 
+// hostileOwner is an owner tag that tries to end its heading, open a
+// list, a link or a table row, or inject HTML; hostileContact a security
+// contact's e-mail that does the same.
+const (
+	hostileOwner   = "payments\n# pwned <script>alert(1)</script> [x](javascript:alert(1)) | cell | `code` _em_ #"
+	hostileContact = "*@evil.example\x1b[2J\r\n- [ ] <img src=x onerror=alert(1)>"
+)
+
 // quarter is a pair of reports with every kind of change, and one
 // unchanged account.
 func quarter(t testing.TB) (oldDoc, newDoc *Document) {
@@ -185,15 +208,20 @@ func quarter(t testing.TB) (oldDoc, newDoc *Document) {
 		gone,
 	}
 	newRows := []scan.Row{
-		acquired,
+		// Owned by its security contact: it has tags, but no owner tag.
+		owned(acquired, map[string]string{"cost-center": "7"}, &scan.Contact{Name: "IT", Email: "it@acquired.example"}),
 		prod,
-		acct(payments.AccountID, payments.AccountName, payments.OUPath, scan.FindingRootAccessKey),
-		acct(legacy.AccountID, legacy.AccountName, legacy.OUPath, scan.FindingRootNoMFA),
-		failed(sandbox, scan.CodeAccessDenied, "User: arn:aws:sts::100000000001:assumed-role/Auditor/orgscan is not authorized to perform: sts:AssumeRole"),
-		acct(data.AccountID, data.AccountName, data.OUPath, scan.FindingRootPassword),
+		owned(acct(payments.AccountID, payments.AccountName, payments.OUPath, scan.FindingRootAccessKey),
+			map[string]string{"owner": "payments-team"}, &scan.Contact{Email: "security@payments.example"}),
+		owned(acct(legacy.AccountID, legacy.AccountName, legacy.OUPath, scan.FindingRootNoMFA), map[string]string{"owner": "payments-team"}, nil),
+		// Not read this time, owner included: the old report names it.
+		failed(sandbox, scan.CodeAccessDenied,
+			"User: arn:aws:sts::100000000001:assumed-role/Auditor/orgscan is not authorized to perform: sts:AssumeRole"),
+		tagsDenied(acct(data.AccountID, data.AccountName, data.OUPath, scan.FindingRootPassword)),
 		inOU(dev, "Root/Workloads/Prod"),
 		suspended(closing),
 	}
+	oldRows[3] = owned(oldRows[3], map[string]string{"owner": "sandbox-team"}, nil)
 	oldDoc = mustRead(t, jsonReport(t, q1, oldRows, true), "reports/2026-q1.json")
 	newDoc = mustRead(t, ndjsonReport(t, newRows), "reports/2026-q2.ndjson")
 	return oldDoc, newDoc
@@ -203,12 +231,18 @@ func quarter(t testing.TB) (oldDoc, newDoc *Document) {
 // edited report file controls tries to break the output.
 func hostile(t testing.TB) (oldDoc, newDoc *Document) {
 	t.Helper()
-	evil := acct("100000000010", hostileName, "Root/<b>x</b>|y", scan.FindingRootAccessKey)
+	evil := owned(acct("100000000010", hostileName, "Root/<b>x</b>|y", scan.FindingRootAccessKey),
+		map[string]string{"owner": hostileOwner}, &scan.Contact{Email: hostileContact})
 	changed := failed(inOU(evil, "Root/`z`\x1b]0;title\x07"), "Denied|<i>", "not authorized\n| 999999999999 | forged |")
 	changed.State = "SUSPENDED<script>alert(1)</script>"
-	joiner := acct("100000000011", "Joiner\u202egnp.exe", "Root", "root-access-key|<u>x</u>", "**bold**")
+	joiner := owned(acct("100000000011", "Joiner\u202egnp.exe", "Root", "root-access-key|<u>x</u>", "**bold**"),
+		map[string]string{"owner": hostileOwner}, &scan.Contact{Email: hostileContact})
+	// A name that would open a nested list, and one an indented code
+	// block, at the start of a list item.
+	dash := acct("100000000012", "- [x] done", "Root", scan.FindingRootAccessKey)
+	indented := acct("100000000013", "      code", "Root", scan.FindingRootAccessKey)
 	oldDoc = mustRead(t, jsonReport(t, q1, []scan.Row{evil}, true), "evil\n| forged | table |.json")
-	newDoc = mustRead(t, ndjsonReport(t, []scan.Row{changed, joiner}), "q2 [link](javascript:alert(1)).ndjson")
+	newDoc = mustRead(t, ndjsonReport(t, []scan.Row{changed, joiner, dash, indented}), "q2 [link](javascript:alert(1)).ndjson")
 	return oldDoc, newDoc
 }
 

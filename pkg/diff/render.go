@@ -2,9 +2,11 @@ package diff
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,12 +36,27 @@ func CheckFormat(format string) error {
 	return fmt.Errorf("unknown diff format %q: use %s", truncate(format, 32), strings.Join(Formats(), ", "))
 }
 
+// WriteOptions shape what Write renders.
+type WriteOptions struct {
+	// OwnerTag is the account tag whose value names an account's owner in
+	// the markdown format, which lists findings per owner; where it is
+	// empty or an account lacks the tag, the owner is the account's
+	// security contact, else scan.Unowned (see scan.Row.Owner). The table
+	// and json formats ignore it.
+	OwnerTag string
+}
+
 // Write renders d as table, json or markdown. Every string that came from
 // a report (names, OU paths, error messages, even finding names: a report
 // file can be edited) is stripped of control characters in table and
 // markdown, and escaped in markdown so that it cannot break the table or
 // inject HTML.
 func Write(w io.Writer, d *Diff, format string) error {
+	return WriteWith(w, d, format, WriteOptions{})
+}
+
+// WriteWith is Write with options.
+func WriteWith(w io.Writer, d *Diff, format string, o WriteOptions) error {
 	if err := CheckFormat(format); err != nil {
 		return err
 	}
@@ -60,7 +77,7 @@ func Write(w io.Writer, d *Diff, format string) error {
 			return err
 		}
 	case OutputMarkdown:
-		writeMarkdown(&buf, d)
+		writeMarkdown(&buf, d, o)
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write diff as %s: %w", format, err)
@@ -112,13 +129,47 @@ func writeTable(buf *bytes.Buffer, d *Diff) error {
 	return nil
 }
 
-func writeMarkdown(buf *bytes.Buffer, d *Diff) {
+// writeMarkdown writes the document a team pastes into tickets: the two
+// reports' provenance, then per owner the findings that are new, resolved
+// or unverified (one section each, to paste into one ticket per owner),
+// then the counts and every change.
+func writeMarkdown(buf *bytes.Buffer, d *Diff, o WriteOptions) {
 	st := markdownStyle
-	buf.WriteString("## orgscan diff\n\n")
+	buf.WriteString("## " + markdownTitle(d) + "\n\n")
 	fmt.Fprintf(buf, "- **Old:** %s\n", st.side(d.Old))
 	fmt.Fprintf(buf, "- **New:** %s\n\n", st.side(d.New))
 
-	buf.WriteString("| Accounts | Count |\n| --- | ---: |\n")
+	shares, tagged := byOwner(d, o.OwnerTag)
+	if o.OwnerTag != "" {
+		fmt.Fprintf(buf, "An account's owner is the value of its tag %s; without that tag, its security contact; without either, %s.\n",
+			markdownEmphasis(o.OwnerTag), scan.Unowned)
+		if len(shares) > 0 && !tagged {
+			buf.WriteString("No account below has tags in these reports, so none is grouped by its tag: were their tags read?\n")
+		}
+	} else {
+		fmt.Fprintf(buf, "An account's owner is its security contact; without one, %s.\n", scan.Unowned)
+	}
+	if slices.ContainsFunc(shares, func(s *ownerShare) bool { return s.unknown }) {
+		buf.WriteString("An owner that reads \"unknown\" could not be read: the account may have one.\n")
+	}
+	buf.WriteByte('\n')
+
+	if len(shares) == 0 {
+		buf.WriteString("No new, resolved or unverified findings.\n\n")
+	} else {
+		buf.WriteString("| Owner | New findings | Resolved | Unverified |\n| --- | ---: | ---: | ---: |\n")
+		for _, s := range shares {
+			fmt.Fprintf(buf, "| %s | %d | %d | %d |\n", markdownEscape(s.label), s.added, s.resolved, s.unverified)
+		}
+		buf.WriteByte('\n')
+		for _, s := range shares {
+			writeOwnerSection(buf, s)
+		}
+	}
+
+	// A thematic break, which no owner's section can hold, ends them: a
+	// script splits the sections off there whatever the owners are named.
+	buf.WriteString("---\n\n### Counts\n\n| Accounts | Count |\n| --- | ---: |\n")
 	for _, c := range countLines(d.Counts) {
 		fmt.Fprintf(buf, "| %s | %d |\n", c.label, c.n)
 	}
@@ -135,6 +186,121 @@ func writeMarkdown(buf *bytes.Buffer, d *Diff) {
 			fmt.Fprintf(buf, "| %s | %s | %s | %s |\n", st.esc(c.AccountID), st.esc(c.AccountName), k, st.detail(c, k))
 		}
 	}
+}
+
+// writeOwnerSection writes one owner's findings: a heading and a list per
+// kind, each item an account.
+func writeOwnerSection(buf *bytes.Buffer, s *ownerShare) {
+	fmt.Fprintf(buf, "### %s\n\n", markdownEscape(s.label))
+	var added, resolved, unverified []*Change
+	for _, c := range s.changes {
+		if len(c.FindingsAdded) > 0 {
+			added = append(added, c)
+		}
+		if len(c.FindingsResolved) > 0 {
+			resolved = append(resolved, c)
+		}
+		if len(c.FindingsUnverified) > 0 {
+			unverified = append(unverified, c)
+		}
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(buf, "New findings (%d):\n\n", s.added)
+		for _, c := range added {
+			buf.WriteString("- " + markdownAccount(c))
+			if slices.Contains(c.Kinds, KindJoined) {
+				buf.WriteString(", joined the organization")
+			}
+			buf.WriteByte('\n')
+			for _, f := range bySeverity(c.FindingsAdded) {
+				buf.WriteString("  - " + markdownFinding(f) + "\n")
+			}
+		}
+		buf.WriteByte('\n')
+	}
+	if len(resolved) > 0 {
+		fmt.Fprintf(buf, "Resolved (%d):\n\n", s.resolved)
+		for _, c := range resolved {
+			fmt.Fprintf(buf, "- %s: %s\n", markdownAccount(c), markdownStyle.list(bySeverity(c.FindingsResolved)))
+		}
+		buf.WriteByte('\n')
+	}
+	if len(unverified) > 0 {
+		fmt.Fprintf(buf, "Unverified (%d), not read this time, so these may still be there:\n\n", s.unverified)
+		for _, c := range unverified {
+			fmt.Fprintf(buf, "- %s: %s", markdownAccount(c), markdownStyle.list(bySeverity(c.FindingsUnverified)))
+			if c.New != nil {
+				why := markdownStyle.value(c.New.Status)
+				if c.New.ErrorCode != "" {
+					why += " (" + markdownEscape(c.New.ErrorCode) + ")"
+				}
+				buf.WriteString("; now " + why)
+			}
+			buf.WriteByte('\n')
+		}
+		buf.WriteByte('\n')
+	}
+}
+
+// markdownTitle names the organization and the dates of the two scans,
+// as far as the reports say.
+func markdownTitle(d *Diff) string {
+	var oldOrg, newOrg, oldDate, newDate string
+	if m := d.Old.Scan; m != nil {
+		oldOrg, oldDate = m.OrganizationID, day(m.StartedAt)
+	}
+	if m := d.New.Scan; m != nil {
+		newOrg, newDate = m.OrganizationID, day(m.StartedAt)
+	}
+	title := "orgscan diff"
+	switch {
+	case oldOrg != "" && newOrg != "" && oldOrg != newOrg:
+		title += " of " + markdownEscape(oldOrg) + " → " + markdownEscape(newOrg)
+	case oldOrg != "" || newOrg != "":
+		title += " of " + markdownEscape(cmp.Or(newOrg, oldOrg))
+	}
+	if oldDate != "" || newDate != "" {
+		title += ", " + cmp.Or(oldDate, "undated") + " → " + cmp.Or(newDate, "undated")
+	}
+	return title
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// markdownAccount names a change's account at the start of a list item:
+// "**Name** (id)", or the id alone when it has no name. Inside strong
+// emphasis a name cannot start a nested list or a heading, and trimmed it
+// cannot make the emphasis fail.
+func markdownAccount(c *Change) string {
+	name := strings.TrimSpace(markdownEscape(c.AccountName))
+	if name == "" {
+		return markdownEscape(c.AccountID)
+	}
+	return "**" + name + "** (" + markdownEscape(c.AccountID) + ")"
+}
+
+// markdownFinding is a finding with its severity and what it means, from
+// this version's definitions, whichever version wrote the reports.
+func markdownFinding(id string) string {
+	def, ok := scan.DefinitionOf(id)
+	if !ok {
+		return "**unknown severity** " + markdownEscape(id) + ": a finding this version of orgscan does not describe."
+	}
+	return "**" + string(def.Severity) + "** " + markdownEscape(id) + ": " + def.Summary
+}
+
+// markdownEmphasis is report or command-line text in strong emphasis.
+func markdownEmphasis(s string) string {
+	s = strings.TrimSpace(markdownEscape(s))
+	if s == "" {
+		return "(blank)"
+	}
+	return "**" + s + "**"
 }
 
 type countLine struct {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -19,23 +21,28 @@ func TestWriteMatchesTheGoldenFiles(t *testing.T) {
 	oldDoc, newDoc := quarter(t)
 	d := Compare(oldDoc, newDoc)
 	identical := Compare(oldDoc, oldDoc)
+	byTag := WriteOptions{OwnerTag: "owner"}
 	for _, tt := range []struct {
 		name   string
 		d      *Diff
 		format string
+		o      WriteOptions
 		golden string
 	}{
-		{"the quarter as a table", d, OutputTable, "quarter.table.golden"},
-		{"the quarter as json", d, OutputJSON, "quarter.json.golden"},
-		{"the quarter as markdown", d, OutputMarkdown, "quarter.md.golden"},
-		{"identical reports as a table", identical, OutputTable, "identical.table.golden"},
-		{"identical reports as markdown", identical, OutputMarkdown, "identical.md.golden"},
-		{"hostile strings as a table", Compare(hostile(t)), OutputTable, "hostile.table.golden"},
-		{"hostile strings as markdown", Compare(hostile(t)), OutputMarkdown, "hostile.md.golden"},
+		{"the quarter as a table", d, OutputTable, WriteOptions{}, "quarter.table.golden"},
+		{"the quarter as json", d, OutputJSON, WriteOptions{}, "quarter.json.golden"},
+		{"the quarter as markdown, owners by security contact", d, OutputMarkdown, WriteOptions{}, "quarter.md.golden"},
+		{"the quarter as markdown, owners by tag", d, OutputMarkdown, byTag, "quarter.owner.md.golden"},
+		{"the owner tag changes neither table nor json", d, OutputJSON, byTag, "quarter.json.golden"},
+		{"identical reports as a table", identical, OutputTable, WriteOptions{}, "identical.table.golden"},
+		{"identical reports as markdown", identical, OutputMarkdown, byTag, "identical.md.golden"},
+		{"hostile strings as a table", Compare(hostile(t)), OutputTable, WriteOptions{}, "hostile.table.golden"},
+		{"hostile strings as markdown", Compare(hostile(t)), OutputMarkdown, WriteOptions{}, "hostile.md.golden"},
+		{"hostile strings as markdown, owners by tag", Compare(hostile(t)), OutputMarkdown, byTag, "hostile.owner.md.golden"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, tt.d, tt.format); err != nil {
+			if err := WriteWith(&buf, tt.d, tt.format, tt.o); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			checkGolden(t, tt.golden, buf.Bytes())
@@ -105,51 +112,43 @@ func TestWriteNeutralisesHostileStrings(t *testing.T) {
 		}
 	})
 
-	t.Run("markdown cells cannot be broken out of", func(t *testing.T) {
-		var buf bytes.Buffer
-		if err := Write(&buf, d, OutputMarkdown); err != nil {
-			t.Fatal(err)
-		}
-		md := buf.String()
-		inChanges := false
-		rows := 0
-		for line := range strings.Lines(md) {
-			line = strings.TrimSuffix(line, "\n")
-			if strings.HasPrefix(line, "| Account | Name |") {
-				inChanges = true
+	for _, o := range []WriteOptions{{}, {OwnerTag: "owner"}} {
+		t.Run(fmt.Sprintf("markdown cannot be broken out of, with owner tag %q", o.OwnerTag), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteWith(&buf, d, OutputMarkdown, o); err != nil {
+				t.Fatal(err)
 			}
-			if !strings.HasPrefix(line, "|") {
-				if inChanges && line != "" {
-					t.Errorf("a line inside the changes table does not start a row: %q", line)
-				}
-				if strings.HasPrefix(line, "- ") && unescapedCount(line, '[')+unescapedCount(line, '<') > 0 {
-					t.Errorf("a provenance line has an unescaped link or tag: %q", line)
-				}
-				continue
+			md := buf.String()
+			for _, p := range markdownProblems(md) {
+				t.Error(p)
 			}
-			want := 3 // the counts table
-			if inChanges {
-				want = 5
-			}
-			if n := unescapedCount(line, '|'); n != want {
-				t.Errorf("row has %d cell borders, want %d: %q", n, want, line)
-			}
-			for _, c := range "`<>*[]&@_" {
-				if n := unescapedCount(line, byte(c)); n > 0 {
-					t.Errorf("row has %d unescaped %q: %q", n, c, line)
+			rows := 0
+			for line := range strings.Lines(md) {
+				if strings.HasPrefix(line, "| 100000000010 |") {
+					rows++
 				}
 			}
-			if strings.Contains(line, "100000000010") {
-				rows++
+			if rows != 4 {
+				t.Errorf("the hostile account has %d rows, want 4 (unverified findings, status, OU, state)", rows)
 			}
-		}
-		if rows != 4 {
-			t.Errorf("the hostile account has %d rows, want 4 (unverified findings, status, OU, state)", rows)
-		}
-		if !strings.Contains(md, `Evil \| \<img src=x onerror=alert\(1\)\>`) {
-			t.Errorf("the hostile name is not shown escaped:\n%s", md)
-		}
-	})
+			for _, want := range []string{
+				`Evil \| \<img src=x onerror=alert\(1\)\>`,
+				"- **- \\[x\\] done** (100000000012)", // not a nested task list
+				"- **code** (100000000013)",           // not an indented code block
+			} {
+				if !strings.Contains(md, want) {
+					t.Errorf("the markdown lacks %q:\n%s", want, md)
+				}
+			}
+			wantOwner := `### \*\@evil\.example  - \[ \] \<img src=x onerror=alert\(1\)\>`
+			if o.OwnerTag != "" {
+				wantOwner = "### payments \\# pwned \\<script\\>alert\\(1\\)\\</script\\> \\[x\\]\\(javascript\\:alert\\(1\\)\\) \\| cell \\| \\`code\\` \\_em\\_ \\#"
+			}
+			if !strings.Contains(md, wantOwner+"\n") {
+				t.Errorf("the hostile owner is not a heading of its own, escaped: want %q in\n%s", wantOwner, md)
+			}
+		})
+	}
 
 	t.Run("json keeps the name exactly as the report had it", func(t *testing.T) {
 		var buf bytes.Buffer
@@ -282,6 +281,128 @@ func TestWriteReportsErrors(t *testing.T) {
 			boom := errors.New("disk full")
 			if err := Write(failingWriter{boom}, d, format); !errors.Is(err, boom) {
 				t.Errorf("Write = %v, want it to wrap %v", err, boom)
+			}
+		})
+	}
+}
+
+// Lines of the markdown document, by what they hold: the parts a report
+// controls are the groups.
+var (
+	mdTitle      = regexp.MustCompile(`^## (orgscan diff.*)$`)
+	mdSide       = regexp.MustCompile(`^- \*\*(?:Old|New):\*\* (.*)$`)
+	mdHeading    = regexp.MustCompile(`^### (.*)$`)
+	mdOwnerRule  = regexp.MustCompile(`^An account's owner is (?:the value of its tag \*\*(.*)\*\*; without that tag, its security contact; without either|its security contact; without one), unowned\.$`)
+	mdAccount    = regexp.MustCompile(`^- (?:\*\*(.*)\*\* \((.*)\)|([0-9]{12}))(?:, joined the organization|: (.*))?$`)
+	mdFinding    = regexp.MustCompile(`^  - \*\*(?:[a-z]+|unknown severity)\*\* (.*)$`)
+	mdFixedLines = []string{
+		`An owner that reads "unknown" could not be read: the account may have one.`,
+		"No account below has tags in these reports, so none is grouped by its tag: were their tags read?",
+		"No new, resolved or unverified findings.",
+	}
+	mdListIntro = regexp.MustCompile(`^(?:New findings|Resolved|Unverified) \([0-9]+\)(?:, not read this time, so these may still be there)?:$`)
+	mdNoChanges = regexp.MustCompile(`^No changes: [0-9]+ accounts in both reports, all unchanged\.$`)
+)
+
+// markdownProblems lists every line of a diff's markdown that is not one
+// Write writes, and every part a report controls that holds an unescaped
+// character that could start markup, or space where emphasis must hug it.
+func markdownProblems(md string) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	plain := func(line, part string) {
+		for _, c := range "`<>*[]&@_|#" {
+			if n := unescapedCount(part, byte(c)); n > 0 {
+				add("%d unescaped %q in %q of line %q", n, c, part, line)
+			}
+		}
+	}
+	hugged := func(line, part string) {
+		plain(line, part)
+		if part != strings.TrimSpace(part) || part == "" {
+			add("emphasis around space or nothing in line %q", line)
+		}
+	}
+	for i, c := range md {
+		if (c < 0x20 && c != '\n') || c == 0x7f || c == '\u202e' {
+			add("control character %U at byte %d", c, i)
+		}
+	}
+	borders := 0 // of the table being read; 0 outside one
+	for line := range strings.Lines(md) {
+		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, "|") {
+			n := unescapedCount(line, '|')
+			if borders == 0 {
+				borders = n
+			}
+			if n != borders {
+				add("table row has %d cell borders, want %d: %q", n, borders, line)
+			}
+			for _, cell := range strings.Split(strings.Trim(line, "|"), " | ") {
+				plain(line, cell)
+			}
+			continue
+		}
+		borders = 0
+		var m []string
+		switch {
+		case line == "", line == "---", slices.Contains(mdFixedLines, line), mdListIntro.MatchString(line), mdNoChanges.MatchString(line):
+		case mdTitle.MatchString(line):
+			// → is the title's own arrow.
+			plain(line, mdTitle.FindStringSubmatch(line)[1])
+		case mdSide.MatchString(line):
+			// schema_version is the side's own word, its underscore inside it.
+			plain(line, strings.Replace(mdSide.FindStringSubmatch(line)[1], "schema_version", "", 1))
+		case mdHeading.MatchString(line):
+			plain(line, mdHeading.FindStringSubmatch(line)[1])
+		case mdOwnerRule.MatchString(line):
+			if tag := mdOwnerRule.FindStringSubmatch(line)[1]; tag != "" {
+				hugged(line, tag)
+			}
+		case mdFinding.MatchString(line):
+			plain(line, mdFinding.FindStringSubmatch(line)[1])
+		default:
+			if m = mdAccount.FindStringSubmatch(line); m == nil {
+				add("a line Write does not write: %q", line)
+				continue
+			}
+			if m[1] != "" {
+				hugged(line, m[1])
+			}
+			plain(line, m[2])
+			plain(line, m[4])
+		}
+	}
+	return problems
+}
+
+// The checker must catch what it guards against, or the tests that use it
+// prove nothing.
+func TestMarkdownProblemsCatchesBrokenMarkup(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteWith(&buf, Compare(quarter(t)), OutputMarkdown, WriteOptions{OwnerTag: "owner"}); err != nil {
+		t.Fatal(err)
+	}
+	clean := buf.String()
+	if p := markdownProblems(clean); len(p) > 0 {
+		t.Fatalf("the quarter's markdown has problems: %v", p)
+	}
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"a forged table row", "| 100000000002 | Payments |", "| 100000000002 | Pay | ments |", "cell borders"},
+		{"a heading that starts a list", "### payments-team", "### payments-team\n- x", "a line Write does not write"},
+		{"raw HTML in a heading", "### payments-team", "### <b>payments</b>", "unescaped '<'"},
+		{"an unescaped link in a name", "**Payments**", "**[Pay](x)**", "unescaped '['"},
+		{"emphasis around a space", "**Payments**", "** Payments**", "emphasis around space"},
+		{"a control character", "Payments", "Pay\x1b[2Jments", "control character U+001B"},
+	} {
+		t.Run("it catches "+tc.name, func(t *testing.T) {
+			bad := strings.Replace(clean, tc.from, tc.to, 1)
+			if bad == clean {
+				t.Fatalf("%q is not in the markdown", tc.from)
+			}
+			if !slices.ContainsFunc(markdownProblems(bad), func(p string) bool { return strings.Contains(p, tc.want) }) {
+				t.Errorf("no problem containing %q in %q", tc.want, markdownProblems(bad))
 			}
 		})
 	}

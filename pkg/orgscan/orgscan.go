@@ -79,6 +79,17 @@ type Config struct {
 	// Details adds the root user's credential details to each row.
 	Details    bool
 	Thresholds scan.Thresholds
+	// Tags adds each account's tags in Organizations to its row: one
+	// ListTagsForResource call an account (more for more than a page of
+	// tags), paced with the discovery's calls under the caller's
+	// Organizations quota.
+	Tags bool
+	// Contacts adds each account's security alternate contact to its row
+	// (and the finding scan.FindingNoSecurityContact when it has none): one
+	// GetAlternateContact call an account, which needs trusted access for
+	// AWS Account Management and a caller in the management account or
+	// Account Management's delegated administrator.
+	Contacts bool
 
 	// Version is recorded in the report's provenance.
 	Version string
@@ -174,6 +185,13 @@ func Run(ctx context.Context, cfg Config) (*scan.Report, error) {
 	if cfg.Details {
 		sc.Details = scan.NewDetailsReader(s.Clients.IAM, now)
 	}
+	if cfg.Tags {
+		// The discovery's own client: one pace for the caller's quota.
+		sc.Tags = s.Clients.Organizations
+	}
+	if cfg.Contacts {
+		sc.Contacts = s.Clients.Account
+	}
 	res, err := scan.Run(ctx, sc)
 	if err != nil {
 		return nil, err
@@ -194,6 +212,8 @@ func optionsUsed(cfg Config) scan.OptionsUsed {
 		ExcludeAccounts: cfg.Filter.ExcludeAccounts,
 		IncludeInactive: cfg.IncludeInactive,
 		Details:         cfg.Details,
+		Tags:            cfg.Tags,
+		Contacts:        cfg.Contacts,
 	}
 	if a.Method != assume.MethodAssumeRoot {
 		if a.RoleARNTemplate != "" {

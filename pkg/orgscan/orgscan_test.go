@@ -86,3 +86,53 @@ func TestDiscardedRowsStillCount(t *testing.T) {
 		t.Errorf("OnRow saw %d accounts keeping rows, %d discarding them, of %d", len(keptIDs), len(streamedIDs), len(kept.Accounts))
 	}
 }
+
+// TestOwnersAreReadWhenAsked: Tags and Contacts fill the rows of the demo
+// world and are recorded in the report's options; without them the rows
+// carry neither.
+func TestOwnersAreReadWhenAsked(t *testing.T) {
+	cfg, stop := simulatedAWS(t.Context())
+	defer stop()
+	const legacyBilling, acquired = "548201937465", "559673204818"
+	for _, tc := range []struct {
+		name          string
+		tags, contact bool
+	}{
+		{"without Tags and Contacts no row has either", false, false},
+		{"Tags alone reads tags", true, false},
+		{"Contacts alone reads contacts", false, true},
+		{"both read both", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := orgscan.Run(t.Context(), orgscan.Config{AWS: cfg, Tags: tc.tags, Contacts: tc.contact})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := rep.Scan.Options; o.Tags != tc.tags || o.Contacts != tc.contact {
+				t.Errorf("options record tags %v contacts %v", o.Tags, o.Contacts)
+			}
+			for r := range rep.Rows().All() {
+				if r.Status == scan.StatusSkipped {
+					continue
+				}
+				tagsRead := r.Tags != nil || r.TagsError != nil
+				if tagsRead != tc.tags || r.ContactRead() != tc.contact {
+					t.Errorf("%s: tags read %v, contact read %v", r.AccountName, tagsRead, r.ContactRead())
+				}
+				switch {
+				case tc.tags && r.AccountID == legacyBilling && (r.TagsError == nil || r.TagsError.Code != scan.CodeAccessDenied):
+					t.Errorf("legacy-billing's tags are denied, yet %v %+v", r.Tags, r.TagsError)
+				case tc.tags && r.AccountID != legacyBilling && r.Tags["owner"] == "":
+					t.Errorf("%s: no owner tag in %v (%+v)", r.AccountName, r.Tags, r.TagsError)
+				}
+				missing := slices.Contains(r.Findings, scan.FindingNoSecurityContact)
+				if want := tc.contact && r.AccountID == acquired; missing != want {
+					t.Errorf("%s: no-security-contact %v, want %v (contact %+v, error %+v)", r.AccountName, missing, want, r.SecurityContact, r.ContactError)
+				}
+			}
+			if !rep.Scan.Complete {
+				t.Errorf("incomplete: %v", rep.Scan.IncompleteReasons)
+			}
+		})
+	}
+}

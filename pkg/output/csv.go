@@ -33,7 +33,7 @@ var csvBaseColumns = []string{
 // signing certificate (1 and 2) id, active and uploaded_at; then
 // root_mfa_devices, root_password_last_used_at, details_source,
 // details_as_of, and details_error_code and details_error, which say why
-// an ok row has no details.
+// an ok row has no details. The owner columns follow (csvOwnerColumns).
 func csvColumns(details bool) []string {
 	cols := append([]string(nil), csvBaseColumns...)
 	if !details {
@@ -49,6 +49,27 @@ func csvColumns(details bool) []string {
 	}
 	return append(cols, "root_mfa_devices", "root_password_last_used_at", "details_source", "details_as_of",
 		"details_error_code", "details_error")
+}
+
+// csvOwnerColumns are the columns that name the account's owners, last so
+// that the others keep their places: "tag:" and each tag key asked for,
+// then tags_error_code and tags_error; with a report whose scan read
+// contacts, the security contact's name, e-mail and title (its phone
+// number only in JSON) and security_contact_error_code and
+// security_contact_error.
+func csvOwnerColumns(vo viewOptions) []string {
+	var cols []string
+	for _, k := range vo.tagColumns {
+		cols = append(cols, "tag:"+k)
+	}
+	if len(vo.tagColumns) > 0 {
+		cols = append(cols, "tags_error_code", "tags_error")
+	}
+	if vo.contacts {
+		cols = append(cols, "security_contact_name", "security_contact_email", "security_contact_title",
+			"security_contact_error_code", "security_contact_error")
+	}
+	return cols
 }
 
 // csvWriter writes RFC 4180 CSV: a header, then one record per account,
@@ -67,7 +88,12 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 		return err
 	}
 	bw := bufio.NewWriter(c.w)
-	header := csvColumns(c.o.Details)
+	vo := c.o.viewOptions(rep)
+	header := append(csvColumns(c.o.Details), csvOwnerColumns(vo)...)
+	for i := range header {
+		// Tag keys come from outside.
+		header[i] = csvCell(header[i])
+	}
 	writeCSVRecord(bw, header)
 	rec := make([]string, 0, len(header))
 	for r := range rep.Rows().All() {
@@ -76,6 +102,7 @@ func (c *csvWriter) Close(rep *scan.Report) error {
 		if rec, err = csvRecord(rec[:0], &v, c.o.Details); err != nil {
 			return err
 		}
+		rec = csvOwnerRecord(rec, r, vo)
 		for i := range rec {
 			rec[i] = csvCell(rec[i])
 		}
@@ -178,6 +205,35 @@ func csvRecord(rec []string, v *rowView, details bool) ([]string, error) {
 		errCode, errMsg = e.Code, e.Message
 	}
 	return append(rec, strings.Join(devices, ";"), csvTime(rc.Password.LastUsedAt), rc.Source, asOf, errCode, errMsg), nil
+}
+
+// csvOwnerRecord appends the owner cells of a row, its values as they are
+// (made safe by csvCell like every cell): a tag's value, empty when the
+// account has no such tag or its tags are unknown, which tags_error then
+// says.
+func csvOwnerRecord(rec []string, r *scan.Row, vo viewOptions) []string {
+	for _, k := range vo.tagColumns {
+		rec = append(rec, r.Tags[k])
+	}
+	lookupError := func(e *scan.LookupError) (string, string) {
+		if e == nil {
+			return "", ""
+		}
+		return e.Code, e.Message
+	}
+	if len(vo.tagColumns) > 0 {
+		code, msg := lookupError(r.TagsError)
+		rec = append(rec, code, msg)
+	}
+	if vo.contacts {
+		c := r.SecurityContact
+		if c == nil {
+			c = &scan.Contact{}
+		}
+		code, msg := lookupError(r.ContactError)
+		rec = append(rec, c.Name, c.Email, c.Title, code, msg)
+	}
+	return rec
 }
 
 // csvCell makes one cell safe to open. Spreadsheets run a cell that starts

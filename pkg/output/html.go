@@ -67,7 +67,7 @@ func (h *htmlWriter) Close(rep *scan.Report) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(h.w, 64<<10)
-	if err := htmlTemplate.Execute(bw, newHTMLView(rep, h.o.Details)); err != nil {
+	if err := htmlTemplate.Execute(bw, newHTMLView(rep, h.o)); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -96,6 +96,13 @@ type htmlView struct {
 	Rows iter.Seq[htmlRow]
 	// FilterTypes are the finding types the filter offers: those present.
 	FilterTypes []string
+	// OwnerColumns head the accounts table's owner columns: the tag keys
+	// of Options.TagColumns, then the security contact when the scan read
+	// contacts (see rowView.Tags and rowView.Contact).
+	OwnerColumns []string
+	// Owners groups the findings by owner; nil unless asked for
+	// (Options.OwnerTag).
+	Owners *htmlOwners
 }
 
 type htmlProvenance struct {
@@ -186,7 +193,8 @@ const (
 	groupClean
 )
 
-func newHTMLView(rep *scan.Report, details bool) *htmlView {
+func newHTMLView(rep *scan.Report, o Options) *htmlView {
+	details := o.Details
 	m := &rep.Scan
 	v := &htmlView{
 		CSP: htmlCSP,
@@ -201,7 +209,9 @@ func newHTMLView(rep *scan.Report, details bool) *htmlView {
 	}
 	// Detail cells show dates, never "3d ago": the report must not depend
 	// on when it was written.
-	vo := viewOptions{details: details, when: dateOnly}
+	vo := o.viewOptions(rep)
+	vo.when = dateOnly
+	v.OwnerColumns = vo.ownerHeaders()
 	rows := rep.Rows()
 	htmlRowAt := func(i int) htmlRow { return newHTMLRow(newRowView(rows.At(i), rep.Scan.FinishedAt, vo)) }
 	// The default order needs every row's group and severity first; the
@@ -221,9 +231,12 @@ func newHTMLView(rep *scan.Report, details bool) *htmlView {
 			}
 		}
 	}
-	v.Findings, v.FilterTypes = findingCounts(rows.All(), details)
+	v.Findings, v.FilterTypes = findingCounts(rows.All(), details, m.Options.Contacts)
 	v.FindingGroups = groupBySeverity(v.Findings)
 	v.Chart = newHTMLChart(v.Rows)
+	if o.OwnerTag != "" {
+		v.Owners = newHTMLOwners(rows, o.OwnerTag, &rep.Scan)
+	}
 	return v
 }
 
@@ -356,9 +369,9 @@ func newHTMLRow(v rowView) htmlRow {
 
 // findingCounts counts the accounts with each finding: every known type,
 // zero included, since "no root access keys anywhere" is a result too
-// (the --details types only when details were read), then any type this
+// (the --details and --contacts types only when those were read), then any type this
 // version does not know. filter holds the types present.
-func findingCounts(rows iter.Seq[*scan.Row], details bool) (counts []htmlFindingCount, filter []string) {
+func findingCounts(rows iter.Seq[*scan.Row], details, contacts bool) (counts []htmlFindingCount, filter []string) {
 	n := map[string]int{}
 	for r := range rows {
 		for _, f := range slices.Compact(slices.Sorted(slices.Values(r.Findings))) {
@@ -369,7 +382,7 @@ func findingCounts(rows iter.Seq[*scan.Row], details bool) (counts []htmlFinding
 	for _, id := range scan.FindingIDs() {
 		known[id] = true
 		def, _ := scan.DefinitionOf(id)
-		if def.RequiresDetails && !details && n[id] == 0 {
+		if (def.RequiresDetails && !details || def.RequiresContacts && !contacts) && n[id] == 0 {
 			continue
 		}
 		c := htmlFindingCount{Name: id, Meaning: def.Summary, Accounts: n[id], Severity: string(def.Severity), Remediation: def.Remediation}

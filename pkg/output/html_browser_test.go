@@ -238,6 +238,32 @@ func TestHTMLReportInARealBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the report grouped by owner renders and logs nothing", func(t *testing.T) {
+		t.Parallel()
+		rep := ownersReport()
+		run := openInBrowser(t, chromium, string(render(t, FormatHTML, rep, Options{OwnerTag: "owner"})), 0, 0)
+		if errs := pageErrors(run.log); len(errs) > 0 {
+			t.Errorf("the browser logged errors:\n%s", strings.Join(errs, "\n"))
+		}
+		for _, p := range markupProblems(run.dom, append(slices.Clone(templateTags), "button")) {
+			t.Error(p)
+		}
+		_, owners, ok := strings.Cut(run.dom, `<section id="owners">`)
+		if !ok {
+			t.Fatal("the page has no owner section")
+		}
+		owners, _, _ = strings.Cut(owners, "</section>")
+		for _, want := range []string{"<h3>payments-team ", "<h3>&lt;script&gt;alert(1)&lt;/script&gt;evil # heading ", "<h3>unowned "} {
+			if !strings.Contains(owners, want) {
+				t.Errorf("the owner section lacks %q", want)
+			}
+		}
+		// The script sorts and filters the accounts table only.
+		if n := strings.Count(run.dom, `<td class="id mono">`); n != len(rep.Accounts) {
+			t.Errorf("%d rows in the accounts table, want %d", n, len(rep.Accounts))
+		}
+	})
+
 	t.Run("sorting and filtering work", func(t *testing.T) {
 		t.Parallel()
 		// The harness drives the report's own controls and writes what the

@@ -469,7 +469,7 @@ func TestHTMLChart(t *testing.T) {
 			row("444444444444", "Root/B"),
 			{AccountID: "555555555555", OUPath: "Root/A", Status: scan.StatusError},
 			{AccountID: "666666666666", OUPath: "Root/A", Status: scan.StatusSkipped},
-		}}, false).Rows)
+		}}, Options{}).Rows)
 		if len(c.Bars) != 2 || c.Bars[0].Path != "Root/B" || c.Bars[1].Path != "Root/A" {
 			t.Fatalf("bars %+v, want Root/B then Root/A", c.Bars)
 		}
@@ -496,7 +496,7 @@ func TestHTMLChart(t *testing.T) {
 			}
 			rows = append(rows, row(fmt.Sprintf("%012d", i), fmt.Sprintf("Root/OU-%02d", i), findings...))
 		}
-		c := newHTMLChart(newHTMLView(&scan.Report{Accounts: rows}, false).Rows)
+		c := newHTMLChart(newHTMLView(&scan.Report{Accounts: rows}, Options{}).Rows)
 		if len(c.Bars) != chartMaxBars {
 			t.Fatalf("%d bars, want %d", len(c.Bars), chartMaxBars)
 		}

@@ -25,7 +25,7 @@ type document struct {
 	Scan          scan.Meta `json:"scan"`
 	// FindingDefinitions make the report readable on its own: each
 	// finding's severity, controls and remediation as this version
-	// defines them.
+	// defines them (see reportDefinitions).
 	FindingDefinitions map[string]scan.Definition `json:"finding_definitions"`
 	Accounts           []*scan.Row                `json:"accounts"`
 }
@@ -40,7 +40,20 @@ func newDocument(rep *scan.Report) document {
 
 // newEnvelope is the document of rep without its accounts.
 func newEnvelope(rep *scan.Report) document {
-	return document{SchemaVersion: SchemaVersion, Scan: rep.Scan, FindingDefinitions: scan.Definitions(), Accounts: []*scan.Row{}}
+	return document{SchemaVersion: SchemaVersion, Scan: rep.Scan, FindingDefinitions: reportDefinitions(&rep.Scan), Accounts: []*scan.Row{}}
+}
+
+// reportDefinitions are the definitions a report carries: every finding's,
+// but those that only a scan reading security contacts raises only when it
+// did, so that a report of a scan without contacts reads as it always did.
+func reportDefinitions(m *scan.Meta) map[string]scan.Definition {
+	defs := scan.Definitions()
+	for id, d := range defs {
+		if d.RequiresContacts && !m.Options.Contacts {
+			delete(defs, id)
+		}
+	}
+	return defs
 }
 
 type jsonWriter struct {

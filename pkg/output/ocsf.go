@@ -182,6 +182,16 @@ type ocsfResource struct {
 	RoleID         int               `json:"role_id"`
 	Role           string            `json:"role"`
 	Data           *ocsfResourceData `json:"data,omitempty"`
+	Tags           []ocsfKeyValue    `json:"tags,omitempty"`
+}
+
+// ocsfKeyValue is one of the account's tags, as the resource's tags
+// attribute holds them (OCSF 1.8.0 schema, objects/_resource.json, tags:
+// key_value_object, objects/key_value_object.json: name and value). The
+// value is always written, empty or not: the object needs value or values.
+type ocsfKeyValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // ocsfResourceData carries the OU path whole: organization.ou_name wants
@@ -365,6 +375,11 @@ func ocsfEventOf(r *scan.Row, f string, m *scan.Meta, activity int, at time.Time
 	}
 	if r.OUPath != "" {
 		e.Resources[0].Data = &ocsfResourceData{OUPath: r.OUPath}
+	}
+	// The account's own tags (read with them): a consumer routes the
+	// finding to its owner by them. OUs' tags are not the account's.
+	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
+		e.Resources[0].Tags = append(e.Resources[0].Tags, ocsfKeyValue{Name: k, Value: r.Tags[k]})
 	}
 	if activity == ocsfActivityCreate {
 		e.FindingInfo.LastSeenTime = at.UnixMilli()

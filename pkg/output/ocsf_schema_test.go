@@ -40,6 +40,8 @@ func TestOCSFOutputValidatesAgainstTheOCSFSchema(t *testing.T) {
 	files := []string{
 		filepath.Join("testdata", "ocsf.golden"),
 		filepath.Join("testdata", "ocsf-ndjson.golden"),
+		// With the accounts' tags in resources[].tags.
+		filepath.Join("testdata", "ocsf-tag-columns.golden"),
 		filepath.Join("..", "..", "internal", "cli", "testdata", "demo-ocsf.ocsf"),
 	}
 	for _, f := range files {

@@ -56,6 +56,11 @@ type Options struct {
 	// Details adds the flattened root_credentials columns to the table and
 	// CSV. JSON and NDJSON always carry what the rows hold.
 	Details bool
+	// TagColumns are the account tag keys the table, CSV and HTML show as
+	// columns, in this order; the rows hold the tags when the scan read
+	// them (scan.OptionsUsed.Tags). The security contact's column comes
+	// with a report whose scan read contacts, without asking.
+	TagColumns []string
 	// Terminal tells that the table goes to a terminal: colour (when Color
 	// is also set) and relative times are allowed there, never in a pipe.
 	Terminal bool
@@ -66,6 +71,10 @@ type Options struct {
 	// Resolved are the findings a baseline had and this scan no longer
 	// sees; the ocsf formats close them at Close, the others ignore them.
 	Resolved []ResolvedFinding
+	// OwnerTag, when set, adds to the HTML report a section that groups
+	// the findings by owner: the account's tag of this key, else its
+	// security contact (see scan.Row.Owner). The other formats ignore it.
+	OwnerTag string
 }
 
 // Formats lists the format names New accepts, the default first.
@@ -175,6 +184,11 @@ func Extension(format string) string {
 func sortedRows(rep *scan.Report) []*scan.Row {
 	rows := rep.Rows()
 	return slices.AppendSeq(make([]*scan.Row, 0, rows.Len()), rows.All())
+}
+
+// viewOptions are what o asks a row's view to show of rep.
+func (o Options) viewOptions(rep *scan.Report) viewOptions {
+	return viewOptions{details: o.Details, tagColumns: o.TagColumns, contacts: rep.Scan.Options.Contacts}
 }
 
 // closer guards the one-shot Close shared by every writer.

@@ -3,6 +3,7 @@ package output
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -75,18 +76,30 @@ func TestTableAndCSVShowEachRowsHighestSeverity(t *testing.T) {
 }
 
 func TestJSONPublishesTheFindingDefinitionsOnce(t *testing.T) {
-	out := render(t, FormatJSON, severityReport(), Options{})
-	var doc struct {
-		Definitions map[string]scan.Definition `json:"finding_definitions"`
-	}
-	if err := json.Unmarshal(out, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(doc.Definitions, scan.Definitions()) {
-		t.Errorf("finding_definitions differ from scan.Definitions():\n%+v", doc.Definitions)
-	}
-	if n := strings.Count(string(out), `"finding_definitions"`); n != 1 {
-		t.Errorf("finding_definitions appears %d times", n)
+	for _, contacts := range []bool{false, true} {
+		t.Run(fmt.Sprintf("with contacts read %v", contacts), func(t *testing.T) {
+			rep := severityReport()
+			rep.Scan.Options.Contacts = contacts
+			out := render(t, FormatJSON, rep, Options{})
+			var doc struct {
+				Definitions map[string]scan.Definition `json:"finding_definitions"`
+			}
+			if err := json.Unmarshal(out, &doc); err != nil {
+				t.Fatal(err)
+			}
+			// A scan without contacts cannot raise their finding, and its
+			// report leaves the definition out, as reports always did.
+			want := scan.Definitions()
+			if !contacts {
+				delete(want, scan.FindingNoSecurityContact)
+			}
+			if !reflect.DeepEqual(doc.Definitions, want) {
+				t.Errorf("finding_definitions differ from scan.Definitions():\n%+v", doc.Definitions)
+			}
+			if n := strings.Count(string(out), `"finding_definitions"`); n != 1 {
+				t.Errorf("finding_definitions appears %d times", n)
+			}
+		})
 	}
 	// NDJSON stays one account per line: a definitions line would break
 	// every consumer that reads lines as rows.

@@ -45,17 +45,21 @@ func (t *tableWriter) Close(rep *scan.Report) error {
 		return err
 	}
 	color := t.o.Terminal && t.o.Color
+	vo := t.o.viewOptions(rep)
+	vo.when = t.when(t.o.Now())
 	header := []string{"ACCOUNT", "NAME", "OU", "STATE", "ACCESS", "KEYS", "CERTS", "MFA", "PASSWORD", "STATUS"}
 	if t.o.Details {
 		header = append(header, "KEY AGE", "KEY LAST USED", "PWD LAST USED")
+	}
+	for _, h := range vo.ownerHeaders() {
+		header = append(header, strings.ToUpper(h))
 	}
 	header = append(header, "SEVERITY", "FINDINGS/ERROR")
 
 	widths := make([]int, len(header))
 	for i, h := range header {
-		widths[i] = len(h)
+		widths[i] = displayWidth(h)
 	}
-	vo := viewOptions{details: t.o.Details, when: t.when(t.o.Now())}
 	rows := rep.Rows()
 	// Two passes, the widths then the lines, each working a row's cells
 	// out anew: holding every row's cells between them would cost as much
@@ -118,6 +122,12 @@ func (t *tableWriter) rowCells(v *rowView) []cell {
 	if t.o.Details {
 		cs = append(cs, cell{text: v.KeyAge.Text}, cell{text: v.KeyLastUsed.TextWhere()}, cell{text: v.PwdLastUsed.Text})
 	}
+	for _, tag := range v.Tags {
+		cs = append(cs, cell{text: tag})
+	}
+	if v.Contact != "" {
+		cs = append(cs, cell{text: v.Contact})
+	}
 	cs = append(cs, cell{text: orDash(v.Severity), style: severityStyle(v.Severity)})
 	// A row can carry both, for example findings from the summary and an
 	// error from --details; show both rather than hide either.
@@ -126,7 +136,7 @@ func (t *tableWriter) rowCells(v *rowView) []cell {
 	if len(v.Findings) > 0 {
 		last, style = append(last, strings.Join(v.Findings, ",")), sgrRed
 	}
-	for _, p := range []*problemView{v.Error, v.DetailsError} {
+	for _, p := range []*problemView{v.Error, v.DetailsError, v.TagsError, v.ContactError} {
 		if p == nil {
 			continue
 		}

@@ -39,9 +39,23 @@ type rowView struct {
 	// Error is the row's own error, DetailsError why an ok row has no
 	// details; nil when there is none.
 	Error, DetailsError *problemView
+	// TagsError and ContactError say why the account's tags or security
+	// contact could not be read; nil when they were, or when their columns
+	// are not shown.
+	TagsError, ContactError *problemView
 
 	// The detail cells, filled only when details are shown.
 	KeyAge, KeyLastUsed, PwdLastUsed detailView
+
+	// Tags are the cells of the tag columns, in their order: the tag's
+	// value, "-" when the account has no such tag, "?" when its tags are
+	// unknown (not read, or the lookup failed).
+	Tags []string
+	// Contact is the security contact's cell, filled only when contacts
+	// are shown: its name and e-mail ("Name <e-mail>"), "-" when the
+	// account has none, "?" when it is unknown. ContactTitle is its
+	// title. The phone number is never shown here.
+	Contact, ContactTitle string
 }
 
 // statusOther is the StatusKind of a status this version does not define.
@@ -78,6 +92,11 @@ func (d detailView) TextWhere() string {
 // viewOptions say what a renderer shows.
 type viewOptions struct {
 	details bool
+	// tagColumns are the tag keys shown as columns (Options.TagColumns).
+	tagColumns []string
+	// contacts shows the security contact: the report says contacts were
+	// read (scan.OptionsUsed.Contacts).
+	contacts bool
 	// when writes a time in a detail cell: a date, or on a terminal a
 	// relative time.
 	when func(time.Time) string
@@ -129,7 +148,64 @@ func newRowView(r *scan.Row, finished time.Time, o viewOptions) rowView {
 	if o.details {
 		v.KeyAge, v.KeyLastUsed, v.PwdLastUsed = detailViews(r.RootCredentials, finished, o.when)
 	}
+	// A failed lookup is said where its columns are shown.
+	if e := r.TagsError; e != nil && len(o.tagColumns) > 0 {
+		v.TagsError = &problemView{Code: Sanitize(e.Code), Message: Sanitize(e.Message)}
+	}
+	if e := r.ContactError; e != nil && o.contacts {
+		v.ContactError = &problemView{Code: Sanitize(e.Code), Message: Sanitize(e.Message)}
+	}
+	if len(o.tagColumns) > 0 {
+		v.Tags = make([]string, len(o.tagColumns))
+		for i, k := range o.tagColumns {
+			value, ok := r.Tags[k]
+			switch {
+			case r.Tags == nil:
+				v.Tags[i] = "?"
+			case !ok:
+				v.Tags[i] = "-"
+			default:
+				v.Tags[i] = orDash(Sanitize(value))
+			}
+		}
+	}
+	if o.contacts {
+		v.Contact, v.ContactTitle = contactCell(r)
+	}
 	return v
+}
+
+// contactCell is the security contact on one line, without its phone
+// number, and its title.
+func contactCell(r *scan.Row) (cell, title string) {
+	c := r.SecurityContact
+	switch {
+	case c != nil:
+		name, email := Sanitize(c.Name), Sanitize(c.Email)
+		switch {
+		case name != "" && email != "":
+			cell = name + " <" + email + ">"
+		default:
+			cell = orDash(name + email)
+		}
+		return cell, Sanitize(c.Title)
+	case r.ContactRead() && r.ContactError == nil:
+		return "-", ""
+	}
+	return "?", ""
+}
+
+// ownerHeaders are the titles of the owner columns: each tag key, then the
+// security contact when shown.
+func (o viewOptions) ownerHeaders() []string {
+	out := make([]string, 0, len(o.tagColumns)+1)
+	for _, k := range o.tagColumns {
+		out = append(out, Sanitize(k))
+	}
+	if o.contacts {
+		out = append(out, "security contact")
+	}
+	return out
 }
 
 func flagOf(b *bool) flagView {

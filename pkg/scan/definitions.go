@@ -72,6 +72,9 @@ type Definition struct {
 	// RequiresDetails is set for findings that only a scan with root
 	// credential details can raise.
 	RequiresDetails bool `json:"requires_details"`
+	// RequiresContacts is set for findings that only a scan that reads the
+	// accounts' security contacts can raise; left out when not.
+	RequiresContacts bool `json:"requires_contacts,omitempty"`
 }
 
 // Standards named in Control.Standard.
@@ -102,6 +105,13 @@ var (
 	cis5RootMFA       = Control{standardCIS5, "1.4", "Ensure MFA is enabled for the 'root' user account"}
 	cis5RootHardware  = Control{standardCIS5, "1.5", "Ensure hardware MFA is enabled for the 'root' user account"}
 	cis5EliminateRoot = Control{standardCIS5, "1.6", "Eliminate use of the 'root' user for administrative and daily tasks"}
+
+	// Account.1: https://docs.aws.amazon.com/securityhub/latest/userguide/account-controls.html#account-1
+	// (its related requirements name CIS v5.0.0 1.2); CIS v3.0.0 1.2 as
+	// prowler-cloud/prowler lists it in cis_3.0_aws.json.
+	controlAccount1     = Control{standardSecurityHub, "Account.1", "Security contact information should be provided for an AWS account"}
+	cis3SecurityContact = Control{standardCIS3, "1.2", "Ensure security contact information is registered"}
+	cis5SecurityContact = Control{standardCIS5, "1.2", "Ensure security contact information is registered"}
 )
 
 // definitions holds every finding this version raises.
@@ -159,6 +169,20 @@ var definitions = map[string]Definition{
 		Controls:        []Control{},
 		Remediation:     "Delete the old root access key or signing certificate rather than rotate it.",
 		RequiresDetails: true,
+	},
+	// Low, where Security Hub rates Account.1 medium: orgscan's severities
+	// rank how exposed the root user is, and a missing security contact
+	// exposes nothing; it delays AWS's security notices to the team that
+	// should act on them (they go to the root user's address instead).
+	// Not informational either: unlike the management account's root
+	// password, it is a gap that AWS and CIS ask every account to close,
+	// and the default --fail-severity (low) should see it.
+	FindingNoSecurityContact: {
+		Severity:         SeverityLow,
+		Summary:          "The account has no security alternate contact.",
+		Controls:         []Control{controlAccount1, cis3SecurityContact, cis5SecurityContact},
+		Remediation:      "Set the account's SECURITY alternate contact to a team address that is watched (Account Management PutAlternateContact; for a member account, from the management account).",
+		RequiresContacts: true,
 	},
 	FindingRootVirtualMFA: {
 		Severity:        SeverityMedium,

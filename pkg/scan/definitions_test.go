@@ -23,18 +23,25 @@ var verifiedControls = map[string]map[string]string{
 		"IAM.4": "IAM root user access key should not exist",
 		"IAM.6": "Hardware MFA should be enabled for the root user",
 		"IAM.9": "MFA should be enabled for the root user",
+		// https://docs.aws.amazon.com/securityhub/latest/userguide/account-controls.html#account-1
+		"Account.1": "Security contact information should be provided for an AWS account",
 	},
 	"CIS AWS Foundations Benchmark v3.0.0": {
 		"1.4": "Ensure no 'root' user account access key exists",
 		"1.5": "Ensure MFA is enabled for the 'root' user account",
 		"1.6": "Ensure hardware MFA is enabled for the 'root' user account",
 		"1.7": "Eliminate use of the 'root' user for administrative and daily tasks",
+		// prowler-cloud/prowler prowler/compliance/aws/cis_3.0_aws.json
+		"1.2": "Ensure security contact information is registered",
 	},
 	"CIS AWS Foundations Benchmark v5.0.0": {
 		"1.3": "Ensure no 'root' user account access key exists",
 		"1.4": "Ensure MFA is enabled for the 'root' user account",
 		"1.5": "Ensure hardware MFA is enabled for the 'root' user account",
 		"1.6": "Eliminate use of the 'root' user for administrative and daily tasks",
+		// Security Hub's Account.1 names CIS v5.0.0 1.2 among its related
+		// requirements.
+		"1.2": "Ensure security contact information is registered",
 	},
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
+	"maps"
 	"slices"
 	"time"
 	"unique"
@@ -14,8 +15,9 @@ import (
 // not as a Row each. A kept row is three values: one string with the
 // account's own text, times and summary counters, one interned string
 // with what many accounts share (OU path, state, status, access method,
-// error code, hint, findings), and the summary's interned keys; the few
-// rows with details keep them aside. Rows live in fixed-size chunks, so
+// error code, hint, tags, security contact, findings), and the summary's
+// interned keys; the few rows with details or a failed lookup keep them
+// aside. Rows live in fixed-size chunks, so
 // that keeping one more never copies those already kept, and the report
 // decodes each Row when it is reached (RowList).
 type keptRows struct {
@@ -35,8 +37,10 @@ type keptRow struct {
 	// summary's counters as Summary holds them.
 	own string
 	// shared is the OU path, state, joined method, access method, status,
-	// error code, hint and findings (each as its length and bytes; the
-	// findings a list of the same).
+	// error code and hint (each as its length and bytes), the tags when
+	// they were read (their number, then each key and value, by key), the
+	// security contact when there is one (name, email, title, phone), and
+	// to the end the findings (a list of strings).
 	shared      unique.Handle[string]
 	summaryKeys unique.Handle[string]
 	extra       *keptExtra // nil for most rows
@@ -47,6 +51,8 @@ type keptRow struct {
 type keptExtra struct {
 	details      *RootCredentials
 	detailsError *DetailsError
+	tagsError    *LookupError
+	contactError *LookupError
 	// Times that are not plain UTC instants keep their location.
 	joinedAt, scannedAt time.Time
 }
@@ -62,6 +68,8 @@ const (
 	bitScannedAtExtra
 	bitFindings
 	bitSummary
+	bitTags
+	bitContact
 )
 
 // Where each summary flag's two bits start.
@@ -119,7 +127,7 @@ func plainUTC(t time.Time) bool { return t.Location() == time.UTC && t == t.Roun
 
 func keep(r *Row) keptRow {
 	k := keptRow{}
-	extra := keptExtra{details: r.RootCredentials, detailsError: r.DetailsError}
+	extra := keptExtra{details: r.RootCredentials, detailsError: r.DetailsError, tagsError: r.TagsError, contactError: r.ContactError}
 	own := make([]byte, 0, len(r.AccountID)+len(r.AccountName)+len(r.Email)+len(r.Error)+len(r.Summary.values)+32)
 	for _, s := range []string{r.AccountID, r.AccountName, r.Email, r.Error} {
 		own = appendString(own, s)
@@ -154,6 +162,19 @@ func keep(r *Row) keptRow {
 	var shared []byte
 	for _, s := range []string{r.OUPath, r.State, r.JoinedMethod, r.AccessMethod, r.Status, r.ErrorCode, string(r.Hint)} {
 		shared = appendString(shared, s)
+	}
+	if r.Tags != nil {
+		k.bits |= bitTags
+		shared = binary.AppendUvarint(shared, uint64(len(r.Tags)))
+		for _, key := range slices.Sorted(maps.Keys(r.Tags)) {
+			shared = appendString(appendString(shared, key), r.Tags[key])
+		}
+	}
+	if c := r.SecurityContact; c != nil {
+		k.bits |= bitContact
+		for _, s := range []string{c.Name, c.Email, c.Title, c.Phone} {
+			shared = appendString(shared, s)
+		}
 	}
 	if r.Findings != nil {
 		k.bits |= bitFindings
@@ -200,6 +221,7 @@ func (k *keptRow) row() *Row {
 		extra = &keptExtra{}
 	}
 	r.RootCredentials, r.DetailsError = extra.details, extra.detailsError
+	r.TagsError, r.ContactError = extra.tagsError, extra.contactError
 	for _, t := range []struct {
 		at           **time.Time
 		set, inExtra keptBits
@@ -231,6 +253,24 @@ func (k *keptRow) row() *Row {
 		*f, shared = nextString(shared)
 	}
 	r.Hint = Hint(hint)
+	if k.bits&bitTags != 0 {
+		n, w := uvarint(shared)
+		shared = shared[w:]
+		r.Tags = make(map[string]string, n)
+		for range n {
+			var key, value string
+			key, shared = nextString(shared)
+			value, shared = nextString(shared)
+			r.Tags[key] = value
+		}
+	}
+	if k.bits&bitContact != 0 {
+		c := &Contact{}
+		for _, f := range []*string{&c.Name, &c.Email, &c.Title, &c.Phone} {
+			*f, shared = nextString(shared)
+		}
+		r.SecurityContact = c
+	}
 	if k.bits&bitFindings != 0 {
 		r.Findings = []string{}
 		for shared != "" {

@@ -25,6 +25,10 @@ func fullRow() Row {
 		Summary:         NewSummary(map[string]int32{"AccountMFAEnabled": 0, "Users": math.MaxInt32, "Odd": math.MinInt32}),
 		RootCredentials: &RootCredentials{Source: "root-session", AccessKeys: []AccessKeyDetail{{ID: "AKIA"}}},
 		DetailsError:    &DetailsError{Code: "AccessDenied", Message: "no"},
+		Tags:            map[string]string{"owner": "team@example.com", "": "an empty key", "cost-center": ""},
+		TagsError:       &LookupError{Code: CodeThrottled, Message: "tags: rate exceeded"},
+		SecurityContact: &Contact{Name: "Dana", Email: "sec@example.com", Title: "CISO", Phone: "+1-206-555-0100"},
+		ContactError:    &LookupError{Code: CodeAccessDenied, Message: "contact: denied"},
 		Hint:            HintIncludeInactive,
 	}
 }
@@ -53,6 +57,14 @@ func TestAKeptRowDecodesToTheRowKept(t *testing.T) {
 			joined, scanned := time.Date(1960, 1, 2, 3, 4, 5, 999_999_999, time.UTC), time.Now()
 			r.JoinedAt, r.ScannedAt = &joined, &scanned
 		}},
+		{"tags read as none stay an empty map, not nil", func(r *Row) { r.Tags = map[string]string{} }},
+		{"tags and contact not read stay nil", func(r *Row) {
+			r.Tags, r.TagsError, r.SecurityContact, r.ContactError = nil, nil, nil, nil
+		}},
+		{"a contact with fields left empty comes back as it was", func(r *Row) {
+			r.SecurityContact = &Contact{Email: "sec@example.com"}
+		}},
+		{"tags and a contact come back with no findings after them", func(r *Row) { r.Findings = nil }},
 		{"an account not read has no summary, details or text", func(r *Row) {
 			r.Summary, r.RootCredentials, r.DetailsError = Summary{}, nil, nil
 			r.AccountName, r.Email, r.OUPath, r.Error, r.ErrorCode, r.Hint = "", "", "", "", "", ""

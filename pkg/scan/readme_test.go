@@ -37,6 +37,9 @@ func findingsTable() string {
 		if d.RequiresDetails {
 			meaning = "(`--details`) " + meaning
 		}
+		if d.RequiresContacts {
+			meaning = "(`--contacts`) " + meaning
+		}
 		b.WriteString("| `" + id + "` | " + string(d.Severity) + " | " + ctl + " | " + meaning + " | " + d.Remediation + " |\n")
 	}
 	return b.String()

@@ -35,6 +35,8 @@ const (
 	FindingKeyUsedRecently = "root-access-key-used-recently"
 	FindingCredentialOld   = "root-credential-old"
 	FindingRootVirtualMFA  = "root-virtual-mfa"
+	// From the account's security alternate contact (Config.Contacts).
+	FindingNoSecurityContact = "no-security-contact"
 )
 
 // Error codes classify why an account could not be scanned (Row.ErrorCode),
@@ -106,14 +108,17 @@ type Row struct {
 
 	// Tags are the account's own tags (Config.Tags), as Organizations
 	// ListTagsForResource lists them; accounts do not inherit their OUs'
-	// tags. Nil when they were not read, or could not be (TagsError).
+	// tags. Empty, not nil, for an account without tags; nil when they
+	// were not read (the scan did not ask, or did not enter or try the
+	// account), or could not be (TagsError).
 	Tags map[string]string `json:"tags,omitempty"`
 	// TagsError says why Tags is missing when they were asked for; the
 	// row keeps its status and findings.
 	TagsError *LookupError `json:"tags_error,omitempty"`
 	// SecurityContact is the account's SECURITY alternate contact
-	// (Config.Contacts); nil when the account has none, or when it could
-	// not be read (ContactError).
+	// (Config.Contacts); nil when the account has none (the row then has
+	// FindingNoSecurityContact), when it could not be read (ContactError),
+	// or when it was not read.
 	SecurityContact *Contact `json:"security_contact,omitempty"`
 	// ContactError says why SecurityContact is unknown when it was asked
 	// for; the row keeps its status and findings.
@@ -134,8 +139,24 @@ type Contact struct {
 	Phone string `json:"phone"`
 }
 
+// ContactRead tells whether the row's security contact was read: found,
+// found missing (the finding says so), or failed (ContactError).
+func (r *Row) ContactRead() bool {
+	return r.SecurityContact != nil || r.ContactError != nil || slices.Contains(r.Findings, FindingNoSecurityContact)
+}
+
+// MarshalJSON writes what the account did not set as null.
+func (c Contact) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name  *string `json:"name"`
+		Email *string `json:"email"`
+		Title *string `json:"title"`
+		Phone *string `json:"phone"`
+	}{nullable(c.Name), nullable(c.Email), nullable(c.Title), nullable(c.Phone)})
+}
+
 // LookupError is a failure to read something a row only adds to: its
-// tags or its security contact.
+// tags or its security contact. Code classifies it as Row.ErrorCode does.
 type LookupError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -151,38 +172,54 @@ type DetailsError struct {
 func (r *Row) HasFindings() bool { return len(r.Findings) > 0 }
 
 // MarshalJSON keeps the document honest and in reading order: optional
-// strings that are empty are null, and findings are always a list.
+// strings that are empty are null, and findings are always a list. Tags
+// and the security contact appear only when they were read (or failed):
+// tags as an object, empty when the account has none, and the contact as
+// null when the account has none.
 func (r Row) MarshalJSON() ([]byte, error) {
 	findings := r.Findings
 	if findings == nil {
 		findings = []string{}
 	}
+	var tags *map[string]string
+	if r.Tags != nil {
+		tags = &r.Tags
+	}
+	var contact **Contact
+	if r.ContactRead() {
+		contact = &r.SecurityContact
+	}
 	return json.Marshal(struct {
-		AccountID               string           `json:"account_id"`
-		AccountName             string           `json:"account_name"`
-		Email                   string           `json:"email"`
-		OUPath                  string           `json:"ou_path"`
-		State                   string           `json:"state"`
-		JoinedMethod            string           `json:"joined_method"`
-		JoinedAt                *time.Time       `json:"joined_at"`
-		AccessMethod            *string          `json:"access_method"`
-		Status                  string           `json:"status"`
-		RootAccessKeys          *bool            `json:"root_access_keys"`
-		RootSigningCertificates *bool            `json:"root_signing_certificates"`
-		RootPassword            *bool            `json:"root_password"`
-		RootMFA                 *bool            `json:"root_mfa"`
-		Findings                []string         `json:"findings"`
-		ErrorCode               *string          `json:"error_code"`
-		Error                   *string          `json:"error"`
-		ScannedAt               *time.Time       `json:"scanned_at"`
-		Summary                 Summary          `json:"summary"`
-		RootCredentials         *RootCredentials `json:"root_credentials,omitempty"`
-		DetailsError            *DetailsError    `json:"details_error,omitempty"`
+		AccountID               string             `json:"account_id"`
+		AccountName             string             `json:"account_name"`
+		Email                   string             `json:"email"`
+		OUPath                  string             `json:"ou_path"`
+		State                   string             `json:"state"`
+		JoinedMethod            string             `json:"joined_method"`
+		JoinedAt                *time.Time         `json:"joined_at"`
+		AccessMethod            *string            `json:"access_method"`
+		Status                  string             `json:"status"`
+		RootAccessKeys          *bool              `json:"root_access_keys"`
+		RootSigningCertificates *bool              `json:"root_signing_certificates"`
+		RootPassword            *bool              `json:"root_password"`
+		RootMFA                 *bool              `json:"root_mfa"`
+		Findings                []string           `json:"findings"`
+		ErrorCode               *string            `json:"error_code"`
+		Error                   *string            `json:"error"`
+		ScannedAt               *time.Time         `json:"scanned_at"`
+		Summary                 Summary            `json:"summary"`
+		RootCredentials         *RootCredentials   `json:"root_credentials,omitempty"`
+		DetailsError            *DetailsError      `json:"details_error,omitempty"`
+		Tags                    *map[string]string `json:"tags,omitempty"`
+		TagsError               *LookupError       `json:"tags_error,omitempty"`
+		SecurityContact         **Contact          `json:"security_contact,omitempty"`
+		ContactError            *LookupError       `json:"security_contact_error,omitempty"`
 	}{
 		r.AccountID, r.AccountName, r.Email, r.OUPath, r.State, r.JoinedMethod, r.JoinedAt,
 		nullable(r.AccessMethod), r.Status,
 		r.RootAccessKeys, r.RootSigningCertificates, r.RootPassword, r.RootMFA,
 		findings, nullable(r.ErrorCode), nullable(r.Error), r.ScannedAt, r.Summary, r.RootCredentials, r.DetailsError,
+		tags, r.TagsError, contact, r.ContactError,
 	})
 }
 
@@ -337,6 +374,13 @@ func NewReport(meta Meta, res *Result, finishedAt time.Time) *Report {
 	add(meta.Counts.NotScanned > 0, ReasonAccountsNotScanned)
 	add(meta.Counts.OUsNotListed > 0, ReasonOUsNotListed)
 	add(meta.Counts.DetailsErrors > 0, ReasonDetailsMissing)
+	// Tags and contacts that could not be read leave the report complete:
+	// completeness is about the root credentials of every account, which
+	// a failed lookup does not touch (the row keeps its status and
+	// findings). A refusal to read contacts, most often trusted access for
+	// Account Management not enabled, hits every account alike and would
+	// otherwise turn every such scan incomplete; each row says why its
+	// lookup failed, and the counts tally them.
 	meta.IncompleteReasons = reasons
 	meta.Complete = len(reasons) == 0
 	return &Report{Scan: meta, Accounts: res.Rows, kept: res.kept}
@@ -356,6 +400,11 @@ type OptionsUsed struct {
 	ExcludeAccounts []string `json:"exclude_accounts,omitempty"`
 	IncludeInactive bool     `json:"include_inactive"`
 	Details         bool     `json:"details"`
+	// Tags and Contacts are whether the accounts' tags and security
+	// contacts were read; left out when not, as reports of scans without
+	// them always were.
+	Tags     bool `json:"tags,omitempty"`
+	Contacts bool `json:"contacts,omitempty"`
 }
 
 // Counts add up: Listed = Scanned + Skipped + Errors + NotScanned.
@@ -371,6 +420,11 @@ type Counts struct {
 	DetailsErrors int `json:"details_errors"`
 	// OUsNotListed counts the OUs (and root) with a failed listing.
 	OUsNotListed int `json:"ous_not_listed"`
+	// TagsErrors and ContactErrors count the accounts whose tags or
+	// security contact could not be read (Row.TagsError,
+	// Row.ContactError); left out when none.
+	TagsErrors    int `json:"tags_errors,omitempty"`
+	ContactErrors int `json:"security_contact_errors,omitempty"`
 }
 
 // RootAccessState is the organization's centralized root access features.
@@ -408,6 +462,12 @@ func (c *Counts) add(r *Row) {
 	}
 	if r.DetailsError != nil {
 		c.DetailsErrors++
+	}
+	if r.TagsError != nil {
+		c.TagsErrors++
+	}
+	if r.ContactError != nil {
+		c.ContactErrors++
 	}
 }
 

@@ -69,6 +69,17 @@ type Config struct {
 	Details    DetailsReader // nil: no root credential details
 	Thresholds Thresholds
 
+	// Tags, when set, lists the tags of each account the scan enters or
+	// tries (Row.Tags), beside the account's own scan. Give it the
+	// Organizations client of discovery: the tag calls then share the pace
+	// its retryer keeps for the caller's Organizations quota.
+	Tags TagsLister
+	// Contacts, when set, reads the security contact of each account the
+	// scan enters or tries (Row.SecurityContact), with the caller's own
+	// credentials: from the management account or Account Management's
+	// delegated administrator.
+	Contacts ContactGetter
+
 	Now func() time.Time
 	// OnAccount, when set, is told of each account discovery selects.
 	OnAccount func()
@@ -143,7 +154,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
-	s := &scanner{cfg: cfg}
+	s := &scanner{cfg: cfg, tagSlots: newLookupSlots(), contactSlots: newLookupSlots()}
 	for a := range accounts {
 		if cfg.OnAccount != nil {
 			cfg.OnAccount()
@@ -276,6 +287,8 @@ func (c *collector) missing(requested []string) []string {
 
 type scanner struct {
 	cfg Config
+	// tagSlots and contactSlots are the turns of the lookups in flight.
+	tagSlots, contactSlots lookupSlots
 }
 
 func baseRow(a Account) Row {
@@ -312,18 +325,27 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 		actx, cancel = context.WithTimeout(ctx, s.cfg.AccountTimeout)
 		defer cancel()
 	}
+	// The lookups overlap the account's own scan rather than follow it.
+	owners := s.lookUpOwners(ctx, a.ID)
+	s.enter(ctx, actx, &row)
+	owners.fill(&row)
+	return row
+}
 
-	attempts := s.attempts(a.ID)
+// enter gets into the account and reads it into the row, trying each
+// access method in turn; the row ends ok, error or not_scanned.
+func (s *scanner) enter(ctx, actx context.Context, row *Row) {
+	attempts := s.attempts(row.AccountID)
 	var failures []error
 	for i, at := range attempts {
-		err := s.read(actx, &row, at)
+		err := s.read(actx, row, at)
 		if err == nil {
 			row.Status = StatusOK
 			now := s.cfg.Now().UTC()
 			row.ScannedAt = &now
 			row.AccessMethod = at.name
-			row.Findings = findings(&row, s.findingContext(a.ID))
-			return row
+			row.Findings = findings(row, s.findingContext(row.AccountID))
+			return
 		}
 		failures = append(failures, fmt.Errorf("%s: %w", at.name, err))
 		if i == len(attempts)-1 || !isAccessError(err) || actx.Err() != nil {
@@ -334,7 +356,7 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 		// Interrupted, not failed: the account was not scanned.
 		row.Status = StatusNotScanned
 		row.Error = "the scan was interrupted while this account was being scanned"
-		return row
+		return
 	}
 	row.Status = StatusError
 	row.Summary = Summary{}
@@ -343,7 +365,6 @@ func (s *scanner) scanAccount(ctx context.Context, a Account) Row {
 	row.ErrorCode = classify(failures[len(failures)-1], actx)
 	row.Error = joinFailures(failures, len(attempts) > 1) + hintText(row.ErrorCode)
 	row.Hint = hintOf(row.ErrorCode)
-	return row
 }
 
 // attempt is one way into an account.
