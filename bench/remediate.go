@@ -67,6 +67,13 @@ const (
 	// remediateRequests are a member's requests in all: two root
 	// sessions and the IAM calls of both phases.
 	remediateRequests = 2 + remediatePlanIAMCalls + remediateApplyIAMCalls
+	// The longest chain of requests of a member that each wait for the
+	// one before, in each phase: nothing of the last member's phase ends
+	// sooner after its assume. The plan assumes, lists the keys, then
+	// reads the last use of each key listed; the apply assumes, lists what
+	// is there, deletes it, and lists again to verify (issue 16).
+	remediatePlanChain  = 3
+	remediateApplyChain = 4
 )
 
 // remediateBound is the quota-imposed minimum of a remediation. The apply
@@ -77,13 +84,19 @@ const (
 //	            members × (1 + plan IAM calls) × latency ÷ concurrency)
 //	apply = max(members ÷ STS rate,
 //	            members × (1 + apply IAM calls) × latency ÷ concurrency)
-//	bound = plan + apply + each phase's last member (its assume and one
-//	        IAM call)
+//	bound = plan + apply + each phase's last member (the chain of
+//	        requests that wait for one another: 3 to plan, 4 to apply)
+//	        × latency
 //
 // The plan's STS calls are an AssumeRoot per member and the caller's
-// GetCallerIdentity; the apply's an AssumeRoot per member. IAM is modelled
-// per target account (20/s, a second's burst): a member's five or six
-// calls a phase fit in its burst, so IAM adds nothing.
+// GetCallerIdentity; the apply's an AssumeRoot per member. The simulator
+// keeps a token bucket per service and calling account for STS, and per
+// target account for IAM (internal/awssim/quota, keyed by the caller's
+// account, which a root session's is: internal/awssim/service/sts), each
+// holding a second's requests. IAM's 20/s is a member's own: its five or
+// six calls a phase fit in its burst, so IAM adds nothing. The latency
+// terms are of an account's calls made one after the other, as orgscan
+// makes them.
 func remediateBound(s scenario, discovery int) bound {
 	members := s.accounts - 1
 	inFlight := func(iamCalls int) time.Duration {
@@ -110,7 +123,7 @@ func remediateBound(s scenario, discovery int) bound {
 	if short := strings.TrimSuffix(plan, "-plan"); short == strings.TrimSuffix(apply, "-apply") {
 		b.binding = short
 	}
-	b.total = terms[plan] + terms[apply] + 2*2*s.latency
+	b.total = terms[plan] + terms[apply] + (remediatePlanChain+remediateApplyChain)*s.latency
 	return b
 }
 

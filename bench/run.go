@@ -205,7 +205,7 @@ type result struct {
 // scan ran, even if something after it failed.
 func measure(ctx context.Context, bins binaries, s scenario, out string) (*result, error) {
 	fx := awssim.Generate(s.generate())
-	r := &result{s: s, discovery: discoveryCalls(fx)}
+	r := &result{s: s, discovery: s.orgsCalls(fx)}
 	r.bound = lowerBound(s, r.discovery)
 
 	sim, err := startSimulator(ctx, bins.awssim, s.simArgs())
@@ -214,7 +214,7 @@ func measure(ctx context.Context, bins binaries, s scenario, out string) (*resul
 	}
 	defer sim.stop()
 	busy0, ok0 := machineBusy()
-	r.scan, err = runScan(ctx, bins.orgscan, s.args(sim.endpoint, out), sim, out, maxWall)
+	r.scan, err = runScan(ctx, bins.orgscan, s.args(sim.endpoint, out), sim, out, s.wallLimit())
 	busy1, ok1 := machineBusy()
 	// The simulator's CPU so far: it runs on for a remediation's check.
 	simCPU, simCPUOK := processCPU(sim.cmd.Process.Pid)
@@ -269,8 +269,11 @@ func (r *result) evaluate(baseline *result) {
 	if sc.exitCode != 0 {
 		r.failures = append(r.failures, fmt.Sprintf("orgscan exited %d", sc.exitCode))
 	}
-	if sc.wall >= maxWall {
-		r.failures = append(r.failures, fmt.Sprintf("wall %s ≥ %s", sc.wall.Round(time.Second), maxWall))
+	if sc.wall >= r.s.wallLimit() {
+		r.failures = append(r.failures, fmt.Sprintf("wall %s ≥ %s", sc.wall.Round(time.Second), r.s.wallLimit()))
+	}
+	if s.tags && (sc.rows.tagsErrors > 0 || sc.rows.tagged != sc.rows.total-sc.rows.skipped) {
+		r.failures = append(r.failures, fmt.Sprintf("tags read for %d of %d rows, %d failed", sc.rows.tagged, sc.rows.total, sc.rows.tagsErrors))
 	}
 	if ratio := r.ratio(); ratio > s.maxRatio {
 		r.failures = append(r.failures, fmt.Sprintf("ratio %.2f > %.2f", ratio, s.maxRatio))

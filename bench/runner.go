@@ -249,16 +249,21 @@ type rowCounts struct {
 	// keyOrCert counts a scan's rows with a root access key or signing
 	// certificate finding; deleted a remediation's deleted credentials.
 	keyOrCert, deleted int
+	// tagged and tagsErrors count the rows with tags, and with a failure
+	// to read them.
+	tagged, tagsErrors int
 }
 
 // reportRow is what the harness reads of a scan's row or a remediation's
 // account: their error is a string and an object respectively.
 type reportRow struct {
-	AccountID string          `json:"account_id"`
-	Status    string          `json:"status"`
-	Error     json.RawMessage `json:"error"`
-	ScannedAt *time.Time      `json:"scanned_at"`
-	Findings  []string        `json:"findings"`
+	AccountID string            `json:"account_id"`
+	Status    string            `json:"status"`
+	Error     json.RawMessage   `json:"error"`
+	ScannedAt *time.Time        `json:"scanned_at"`
+	Findings  []string          `json:"findings"`
+	Tags      map[string]string `json:"tags"`
+	TagsError json.RawMessage   `json:"tags_error"`
 	Actions   []struct {
 		Outcome string     `json:"outcome"`
 		At      *time.Time `json:"at"`
@@ -326,6 +331,12 @@ func countRows(path string) (rowCounts, error) {
 		}
 		if slices.Contains(row.Findings, "root-access-key") || slices.Contains(row.Findings, "root-signing-certificate") {
 			c.keyOrCert++
+		}
+		if row.Tags != nil {
+			c.tagged++
+		}
+		if len(row.TagsError) > 0 && string(row.TagsError) != "null" {
+			c.tagsErrors++
 		}
 		seen(row.ScannedAt)
 		for _, a := range row.Actions {

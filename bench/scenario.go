@@ -43,6 +43,9 @@ type scenario struct {
 	// rowAllowance is what keeping one account's row may cost in resident
 	// memory above the baseline run, which keeps none.
 	rowAllowance int64
+	// tags reads every account's tags (orgscan --tags) from a world whose
+	// accounts have them: one more Organizations call per account.
+	tags bool
 }
 
 // Targets of issue 7 that hold for every run. The memory target is read
@@ -125,15 +128,25 @@ func scenarios() []scenario {
 	sorted.rssBaseline = s1.name
 	sorted.rowAllowance = sortedRowAllowance
 
-	return []scenario{s1, wide, role, disc, storm, big, sorted, remediateScenario()}
+	// Issue 17: reading the tags costs an Organizations call per account,
+	// paced with discovery's under the same quota, so Organizations binds.
+	tagged := stsBound()
+	tagged.name = "sts-tags"
+	tagged.what = "scenario 1 with --tags: an Organizations call per account, at 50/s"
+	tagged.tags = true
+
+	return []scenario{s1, wide, role, disc, storm, big, sorted, tagged, remediateScenario()}
 }
 
 // cpuBudget is the orgscan CPU an account may cost: issue 7's, for a
 // scan's two requests an account; a remediation makes more requests, and
-// may spend as much on each (see remediate.go).
+// reading tags one more, and may spend as much on each (see remediate.go).
 func (s scenario) cpuBudget() time.Duration {
-	if s.command == commandRemediate {
+	switch {
+	case s.command == commandRemediate:
 		return remediateRequests * maxCPUPerAccount / 2
+	case s.tags:
+		return 3 * maxCPUPerAccount / 2
 	}
 	return maxCPUPerAccount
 }
@@ -165,6 +178,7 @@ func (s scenario) generate() awssim.GenerateOptions {
 		RoleName: awssim.DefaultRoleName,
 		// A remediation deletes two credentials per member and holds none.
 		IdleRootKeyAndCert: s.command == commandRemediate,
+		AccountTags:        s.tags,
 	}
 }
 
@@ -193,6 +207,9 @@ func (s scenario) simArgs() []string {
 	if g.IdleRootKeyAndCert {
 		args = append(args, "--idle-root-key-and-cert")
 	}
+	if g.AccountTags {
+		args = append(args, "--account-tags")
+	}
 	return args
 }
 
@@ -215,7 +232,33 @@ func (s scenario) scanArgs(endpoint, out string) []string {
 	if s.sorted {
 		args = append(args, "--out", strings.TrimSuffix(out, ".ndjson")+".json")
 	}
+	if s.tags {
+		args = append(args, "--tags")
+	}
 	return args
+}
+
+// orgsCalls are the Organizations calls of the scenario's run: discovery's,
+// and with tags one ListTagsForResource page per 20 tags of every account
+// (at least one). Organizations documents no page size for it; 20 is the
+// simulator's guess (internal/awssim/service/organizations).
+func (s scenario) orgsCalls(fx *awssim.Fixture) int {
+	n := discoveryCalls(fx)
+	if s.tags {
+		for _, a := range fx.Accounts {
+			n += max(1, (len(a.Tags)+orgsPageSize-1)/orgsPageSize)
+		}
+	}
+	return n
+}
+
+// wallLimit is how long a run may take before it counts as hung: a run
+// bound by the Organizations quota at 50/s takes minutes.
+func (s scenario) wallLimit() time.Duration {
+	if s.tags {
+		return 3 * maxWall
+	}
+	return maxWall
 }
 
 // orgsPageSize is what ListOrganizationalUnitsForParent and

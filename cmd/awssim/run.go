@@ -33,7 +33,7 @@ type config struct {
 var generatorFlags = []string{
 	"accounts", "ou-depth", "ou-width", "root-keys", "root-certs", "no-mfa",
 	"passwords", "missing-role", "inactive", "hang", "role-name", "no-central-root-access", "delegated-admin",
-	"idle-root-key-and-cert",
+	"idle-root-key-and-cert", "account-tags", "security-contacts",
 }
 
 // parseFlags turns arguments into a config; its errors are usage errors.
@@ -64,6 +64,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&g.NoCentralRootAccess, "no-central-root-access", false, "disable the organization's centralized root access features")
 	fs.BoolVar(&g.DelegatedAdministrator, "delegated-admin", false, "make the first member account a delegated administrator")
 	fs.BoolVar(&g.IdleRootKeyAndCert, "idle-root-key-and-cert", false, "give every member account's root user one never-used access key and one signing certificate (overrides --root-keys and --root-certs)")
+	fs.BoolVar(&g.AccountTags, "account-tags", false, "give every account owner, team and cost-center tags (the first member more than a page of them)")
+	fs.BoolVar(&g.SecurityContacts, "security-contacts", false, "enable trusted access for Account Management and give every account but every tenth member a SECURITY contact")
 
 	o := &cfg.sim
 	fs.DurationVar(&o.Latency, "latency", 0, "added to every request, e.g. 40ms")
