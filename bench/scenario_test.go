@@ -43,7 +43,7 @@ func TestLowerBoundOfEachScenario(t *testing.T) {
 		{"remediating 5,000 accounts at 600 STS calls a second takes 16.67s plus two members", "remediate", 2 + 85 + 1 + 84*3, "sts", 16_665_000_000 + 7*40*time.Millisecond},
 		// Scenario 1's discovery, and a ListTagsForResource page per
 		// account, two for the first member (30 tags), at 50/s.
-		{"10,000 accounts' tags at 50 Organizations calls a second take 211.86s plus one account", "sts-tags", 592 + 10_000 + 1, "orgs", 211_860 * time.Millisecond + 80*time.Millisecond},
+		{"10,000 accounts' tags at 50 Organizations calls a second take 211.86s plus one account", "sts-tags", 592 + 10_000 + 1, "orgs", 211_860*time.Millisecond + 80*time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
