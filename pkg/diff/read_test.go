@@ -291,6 +291,9 @@ func (r *repeated) Read(p []byte) (int, error) {
 // line, what Read allocates stays within a small multiple of the rows it
 // keeps (here, at most two) plus its fixed buffers.
 func TestReadMemoryFollowsTheRowsKept(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation figures under the race detector measure the detector; .ci/run runs this test without it")
+	}
 	const hostile = 64 << 20
 	rows := sampleRows()[:2]
 	nd := strings.Split(strings.TrimSpace(string(ndjsonReport(t, rows))), "\n")
@@ -374,6 +377,9 @@ func manyRows(n int) []scan.Row {
 // many accounts costs no more than twice the same rows as NDJSON, which
 // is read a line at a time; neither holds the document whole.
 func TestReadMemoryOfAWholeReportFollowsItsRows(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation figures under the race detector measure the detector; .ci/run runs this test without it")
+	}
 	rows := manyRows(20000)
 	allocated := func(input []byte) uint64 {
 		t.Helper()

@@ -94,7 +94,6 @@ type world struct {
 	srv *awssim.Server
 	cfg aws.Config
 	s   *orgscan.Session
-	now time.Time
 }
 
 // startWorld serves fx on loopback until the test ends and connects its
