@@ -66,7 +66,7 @@ func (o *remediationOutputs) account(a *remediate.Account) error {
 		}
 	}
 	for _, f := range o.files {
-		if err := f.account(a); err != nil {
+		if err := f.send(a); err != nil {
 			return err
 		}
 	}
@@ -83,66 +83,20 @@ func (o *remediationOutputs) abort() {
 	o.files = nil
 }
 
-// evidenceFile writes one NDJSON file as the accounts complete, from a
-// goroutine that holds the file's atomic replacement open until the report
-// is final, as a scan's NDJSON files are written. Each account is flushed
-// to the temporary file as it is written: should the process die, what was
+// evidenceFile writes one NDJSON file as the accounts complete, as a
+// scan's NDJSON files are written. Each account is flushed to the
+// temporary file as it is written: should the process die, what was
 // deleted is on disk.
-type evidenceFile struct {
-	accounts chan *remediate.Account
-	wrote    chan error
-	report   chan *remediate.Report
-	ended    chan struct{}
-	err      error // set before ended closes
-}
-
-// errNoRemediationReport ends a file stream without replacing the file.
-var errNoRemediationReport = errors.New("the remediation ended without a report")
+type evidenceFile = streamFile[*remediate.Account, remediate.Report]
 
 func startEvidenceFile(ctx context.Context, t target, opts output.Options) *evidenceFile {
-	f := &evidenceFile{accounts: make(chan *remediate.Account), wrote: make(chan error),
-		report: make(chan *remediate.Report, 1), ended: make(chan struct{})}
-	go func() {
-		_, err := sink.FileSink{Path: t.path}.Deliver(ctx, sink.Object{}, func(w io.Writer) error {
-			wr, err := output.NewRemediation(t.format, w, opts)
-			for a := range f.accounts {
-				if err == nil {
-					err = wr.WriteAccount(a)
-				}
-				f.wrote <- err
-			}
-			rep := <-f.report
-			switch {
-			case err != nil:
-				return err
-			case rep == nil:
-				return errNoRemediationReport
-			}
-			return wr.Close(rep)
-		})
-		f.err = err
-		close(f.ended)
-	}()
-	return f
-}
-
-func (f *evidenceFile) account(a *remediate.Account) error {
-	select {
-	case f.accounts <- a:
-		return <-f.wrote
-	case <-f.ended:
-		// The file could not be opened.
-		return f.err
-	}
-}
-
-// finish writes the rest of the report (nil: none) and puts the file in
-// place.
-func (f *evidenceFile) finish(rep *remediate.Report) error {
-	close(f.accounts)
-	f.report <- rep
-	<-f.ended
-	return f.err
+	return startStreamFile(ctx, t.path, func(w io.Writer) (streamWriter[*remediate.Account, remediate.Report], error) {
+		wr, err := output.NewRemediation(t.format, w, opts)
+		if err != nil {
+			return streamWriter[*remediate.Account, remediate.Report]{}, err
+		}
+		return streamWriter[*remediate.Account, remediate.Report]{write: wr.WriteAccount, close: wr.Close}, nil
+	})
 }
 
 func (o *remediationOutputs) options(t target) output.Options {

@@ -210,7 +210,7 @@ func (s *rowStreams) start(meta scan.Meta) {
 		s.startErr = st.Start(meta)
 	}
 	for _, f := range s.files {
-		if err := f.start(meta); err != nil && s.startErr == nil {
+		if err := f.send(streamItem{meta: &meta}); err != nil && s.startErr == nil {
 			s.startErr = err
 		}
 	}
@@ -227,7 +227,7 @@ func (s *rowStreams) writeRow(row *scan.Row) error {
 		}
 	}
 	for _, f := range s.files {
-		if err := f.writeRow(row); err != nil {
+		if err := f.send(streamItem{row: row}); err != nil {
 			return err
 		}
 	}
@@ -242,18 +242,8 @@ func (s *rowStreams) abort() {
 	}
 }
 
-// fileStream writes one NDJSON file from a goroutine that holds the file's
-// atomic replacement open until the report is final.
-type fileStream struct {
-	rows   chan streamItem
-	wrote  chan error
-	report chan *scan.Report
-	ended  chan struct{}
-	err    error // set before ended closes
-}
-
-// errNoReport ends a file stream without replacing the file.
-var errNoReport = errors.New("the scan ended without a report")
+// fileStream is a streaming format's file of a scan's rows.
+type fileStream = streamFile[streamItem, scan.Report]
 
 // streamItem is a row for a file stream, or the provenance that starts it.
 type streamItem struct {
@@ -262,56 +252,22 @@ type streamItem struct {
 }
 
 func startFileStream(ctx context.Context, t target, opts output.Options) *fileStream {
-	f := &fileStream{rows: make(chan streamItem), wrote: make(chan error), report: make(chan *scan.Report, 1), ended: make(chan struct{})}
-	go func() {
-		_, err := sink.FileSink{Path: t.path}.Deliver(ctx, sink.Object{}, func(w io.Writer) error {
-			wr, err := output.New(t.format, w, opts)
-			for item := range f.rows {
-				switch st, ok := wr.(output.Starter); {
-				case err != nil:
-				case item.meta == nil:
-					err = wr.WriteRow(item.row)
-				case ok:
-					err = st.Start(*item.meta)
-				}
-				f.wrote <- err
+	return startStreamFile(ctx, t.path, func(w io.Writer) (streamWriter[streamItem, scan.Report], error) {
+		wr, err := output.New(t.format, w, opts)
+		if err != nil {
+			return streamWriter[streamItem, scan.Report]{}, err
+		}
+		write := func(item streamItem) error {
+			if item.meta == nil {
+				return wr.WriteRow(item.row)
 			}
-			rep := <-f.report
-			switch {
-			case err != nil:
-				return err
-			case rep == nil:
-				return errNoReport
+			if st, ok := wr.(output.Starter); ok {
+				return st.Start(*item.meta)
 			}
-			return wr.Close(rep)
-		})
-		f.err = err
-		close(f.ended)
-	}()
-	return f
-}
-
-func (f *fileStream) writeRow(row *scan.Row) error { return f.send(streamItem{row: row}) }
-
-func (f *fileStream) start(meta scan.Meta) error { return f.send(streamItem{meta: &meta}) }
-
-func (f *fileStream) send(item streamItem) error {
-	select {
-	case f.rows <- item:
-		return <-f.wrote
-	case <-f.ended:
-		// The file could not be opened.
-		return f.err
-	}
-}
-
-// finish writes the end of the report (nil: none) and puts the file in
-// place.
-func (f *fileStream) finish(rep *scan.Report) error {
-	close(f.rows)
-	f.report <- rep
-	<-f.ended
-	return f.err
+			return nil
+		}
+		return streamWriter[streamItem, scan.Report]{write: write, close: wr.Close}, nil
+	})
 }
 
 func (r *scanRun) outputOptions(t target) output.Options {
