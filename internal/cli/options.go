@@ -296,17 +296,8 @@ func (o *scanOptions) validate(set map[string]bool) error {
 	if set["fail-severity"] && !o.FailOnFindings {
 		return usagef("--fail-severity applies to --fail-on-findings: add --fail-on-findings or drop it")
 	}
-	if !logFormats.has(o.LogFormat) {
-		return usagef("--log-format %q is not known: use %s", o.LogFormat, logFormats)
-	}
-	if !sseAlgorithms.has(o.SSE) {
-		return usagef("--sse %q is not known: use %s", o.SSE, sseAlgorithms)
-	}
-	if o.SSEKMSKeyID != "" && o.SSE != "aws:kms" {
-		return usagef("--sse-kms-key-id needs --sse aws:kms")
-	}
-	if o.ExpectedOwner != "" && !accountIDPattern.MatchString(o.ExpectedOwner) {
-		return usagef("--expected-bucket-owner %q is not a 12-digit account id", o.ExpectedOwner)
+	if err := checkDeliveryFlags(o.LogFormat, o.SSE, o.SSEKMSKeyID, o.ExpectedOwner); err != nil {
+		return err
 	}
 	targets, err := parseTargets(o.Outs, o.Format, o.formatSet)
 	if err != nil {
@@ -500,4 +491,20 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// checkDeliveryFlags checks the flags of logging and S3 delivery that scan
+// and remediate share.
+func checkDeliveryFlags(logFormat, sse, kmsKeyID, expectedOwner string) error {
+	switch {
+	case !logFormats.has(logFormat):
+		return usagef("--log-format %q is not known: use %s", logFormat, logFormats)
+	case !sseAlgorithms.has(sse):
+		return usagef("--sse %q is not known: use %s", sse, sseAlgorithms)
+	case kmsKeyID != "" && sse != "aws:kms":
+		return usagef("--sse-kms-key-id needs --sse aws:kms")
+	case expectedOwner != "" && !accountIDPattern.MatchString(expectedOwner):
+		return usagef("--expected-bucket-owner %q is not a 12-digit account id", expectedOwner)
+	}
+	return nil
 }

@@ -228,17 +228,8 @@ func (o *remediateOptions) validate(set map[string]bool) error {
 	case !o.selection.AccessKeys && (set["recent-days"] || o.IncludeRecentlyUsed):
 		return usagef("--recent-days and --include-recently-used apply to access keys: add access-keys to --delete, or drop them")
 	}
-	if !logFormats.has(o.LogFormat) {
-		return usagef("--log-format %q is not known: use %s", o.LogFormat, logFormats)
-	}
-	if !sseAlgorithms.has(o.SSE) {
-		return usagef("--sse %q is not known: use %s", o.SSE, sseAlgorithms)
-	}
-	if o.SSEKMSKeyID != "" && o.SSE != "aws:kms" {
-		return usagef("--sse-kms-key-id needs --sse aws:kms")
-	}
-	if o.ExpectedOwner != "" && !accountIDPattern.MatchString(o.ExpectedOwner) {
-		return usagef("--expected-bucket-owner %q is not a 12-digit account id", o.ExpectedOwner)
+	if err := checkDeliveryFlags(o.LogFormat, o.SSE, o.SSEKMSKeyID, o.ExpectedOwner); err != nil {
+		return err
 	}
 	if !remediationFormats.has(o.Format) {
 		return usagef("--format %q is not known: use %s", o.Format, remediationFormats)
