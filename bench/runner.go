@@ -189,13 +189,10 @@ type scanRun struct {
 func runScan(ctx context.Context, bin string, args []string, sim *simulator, out string, timeout time.Duration) (scanRun, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Cancel = func() error { return terminate(cmd.Process) }
-	cmd.WaitDelay = 10 * time.Second
 	dir := filepath.Dir(out)
 	// Only the simulator's credentials, and no shared config or instance
 	// metadata: the harness must not pick up a person's AWS profile.
-	cmd.Env = append(runtimeEnv(),
+	env := append(runtimeEnv(),
 		"AWS_ACCESS_KEY_ID="+sim.keyID,
 		"AWS_SECRET_ACCESS_KEY="+sim.secret,
 		"AWS_REGION=us-east-1",
@@ -204,6 +201,12 @@ func runScan(ctx context.Context, bin string, args []string, sim *simulator, out
 		"AWS_EC2_METADATA_DISABLED=true",
 		"HOME="+dir,
 	)
+	cmd, measured, err := measuredCommand(ctx, dir, bin, args, env)
+	if err != nil {
+		return scanRun{}, err
+	}
+	cmd.Cancel = func() error { return terminate(cmd.Process) }
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stdout = io.Discard
 	cmd.Stderr = &stderr
@@ -211,17 +214,20 @@ func runScan(ctx context.Context, bin string, args []string, sim *simulator, out
 	if err := cmd.Start(); err != nil {
 		return r, fmt.Errorf("start orgscan: %w", err)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	r.wall = time.Since(r.started)
 	r.stderr = stderr.String()
-	if cmd.ProcessState == nil {
+	m, merr := measured()
+	switch {
+	case cmd.ProcessState == nil:
 		return r, fmt.Errorf("orgscan: %w", err)
-	}
-	r.usage = processUsage(cmd.ProcessState)
-	r.exitCode = cmd.ProcessState.ExitCode()
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return r, fmt.Errorf("orgscan did not finish within %s", timeout)
+	case merr != nil:
+		return r, merr
 	}
+	r.started, r.wall, r.exitCode = m.Started, m.Wall, m.ExitCode
+	r.usage = usage{cpu: m.CPU, maxRSS: m.MaxRSS, measured: m.Measured}
 	return r, nil
 }
 
