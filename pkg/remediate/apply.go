@@ -98,6 +98,7 @@ func (r *run) applyAccount(ctx context.Context, pa *Account) Account {
 		return r.notEntered(ctx, actx, pa, err)
 	}
 
+	r.holdKeysUsedSincePlan(ctx, actx, &a, now, opts)
 	// Keys, certificates and the password, begun together; then MFA devices,
 	// only if nothing they protect remains.
 	r.deletePhase(ctx, actx, &a, now, opts, func(x *Action) bool { return x.Kind != KindMFADevice })
@@ -132,7 +133,7 @@ func (r *run) deletePhase(ctx, actx context.Context, a *Account, now *present, o
 	var begun []*Action
 	for i := range a.Actions {
 		x := &a.Actions[i]
-		if x.Decision != DecisionDelete || !in(x) {
+		if x.Decision != DecisionDelete || x.Outcome != OutcomePlanned || !in(x) {
 			continue
 		}
 		switch {
@@ -166,6 +167,43 @@ func (r *run) deletePhase(ctx, actx context.Context, a *Account, now *present, o
 	for _, x := range begun {
 		if x.Outcome == OutcomeDeleted || x.Outcome == OutcomeAlreadyAbsent {
 			now.remove(x.Kind, x.ID)
+		}
+	}
+}
+
+// holdKeysUsedSincePlan reads again, before any deletion, the last use of
+// each access key the plan deletes and the apply found, and holds a key
+// that the plan's own recent-use rule would now hold: a reviewed plan may
+// be a day old, and a key used since is one something depends on. A key
+// whose last use cannot be read is not deleted either. A plan that
+// included recently used keys deleted them knowingly; its keys are not
+// read again.
+func (r *run) holdKeysUsedSincePlan(ctx, actx context.Context, a *Account, now *present, opts []func(*iam.Options)) {
+	o := r.meta.Options
+	if o.IncludeRecentlyUsed {
+		return
+	}
+	for i := range a.Actions {
+		x := &a.Actions[i]
+		if x.Kind != KindAccessKey || x.Decision != DecisionDelete || x.Outcome != OutcomePlanned ||
+			!now.has(x.Kind, x.ID) || ctx.Err() != nil || actx.Err() != nil {
+			continue
+		}
+		out, err := r.api.GetAccessKeyLastUsed(actx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(x.ID)}, opts...)
+		if err != nil {
+			x.Outcome, x.Error = OutcomeFailed, accountError(actx, err)
+			x.Error.Message = "read the key's last use again before deleting it: " + x.Error.Message
+			x.Note = "not deleted: whether it was used since the plan was made could not be read"
+			continue
+		}
+		k := scan.AccessKeyDetail{ID: x.ID}
+		if u := out.AccessKeyLastUsed; u != nil {
+			k.LastUsedAt = utc(u.LastUsedDate)
+			k.LastUsedService, k.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
+		}
+		if recent, detail := recentlyUsed(k, decideOptions{now: r.now(), recentDays: o.RecentDays}); recent {
+			x.Outcome, x.Hold = OutcomeHeld, HoldRecentlyUsed
+			x.HoldDetail = "used since the plan was made: " + detail + "; deleting it may break whatever uses it; make a new plan to review it"
 		}
 	}
 }
@@ -292,8 +330,9 @@ func (r *run) delete(actx context.Context, x *Action, opts []func(*iam.Options))
 // neither a password nor an access key may remain.
 func mfaBlocked(a *Account, now *present) string {
 	for _, x := range a.Actions {
+		// A key held at apply remains, and says so below.
 		if (x.Kind == KindAccessKey || x.Kind == KindPassword) && x.Decision == DecisionDelete &&
-			x.Outcome != OutcomeDeleted && x.Outcome != OutcomeAlreadyAbsent {
+			x.Outcome != OutcomeDeleted && x.Outcome != OutcomeAlreadyAbsent && x.Outcome != OutcomeHeld {
 			return fmt.Sprintf("not deleted: the planned deletion of %s did not succeed, and a root user with a password or an access key and no MFA is worse off than before", credentialName(x.Kind, x.ID))
 		}
 	}

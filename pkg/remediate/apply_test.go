@@ -194,6 +194,100 @@ func TestApplyMeetsAWorldThatChangedSincePlanning(t *testing.T) {
 	}
 }
 
+// TestApplyHoldsAKeyUsedSincePlanning: a reviewed plan deletes an old
+// key; the key is used before the plan is applied. The apply reads its
+// last use again and holds it, and its MFA device with it; a key whose
+// last use cannot be read is not deleted; a plan that included recently
+// used keys deletes without reading again.
+func TestApplyHoldsAKeyUsedSincePlanning(t *testing.T) {
+	use := func(w *world) time.Time {
+		at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		w.srv.ChangeRootUser(acctOldKey, func(root *awssim.RootUser) {
+			root.AccessKeys[0].LastUsedAt, root.AccessKeys[0].LastUsedService, root.AccessKeys[0].LastUsedRegion = &at, "lambda", "eu-central-1"
+		})
+		return at
+	}
+	lastUseReads := func(w *world) int64 { return w.srv.Stats().Operations["iam:GetAccessKeyLastUsed"].Requests }
+	selected := func(w *world) remediate.Config {
+		cfg := w.config()
+		cfg.Selection = remediate.Selection{AccessKeys: true, Password: true, MFA: true}
+		cfg.Filter = scan.Filter{Accounts: []string{acctOldKey}}
+		return cfg
+	}
+
+	t.Run("used since the plan: held", func(t *testing.T) {
+		fx := testWorld(time.Now().UTC())
+		w := startWorld(t, fx, awssim.Options{})
+		p := plan(t, selected(w))
+		if x := action(t, account(t, p, acctOldKey), remediate.KindAccessKey, keyOld); x.Outcome != remediate.OutcomePlanned {
+			t.Fatalf("the plan does not delete the old key: %s", x.Outcome)
+		}
+		at := use(w)
+		rep := apply(t, remediate.ApplyConfig{Config: selected(w), Plan: p})
+		checkEvidence(t, w, fx, rep)
+		a := account(t, rep, acctOldKey)
+		if got, want := outcomes(a), []string{
+			"access-key/" + keyOld + "=held:recently_used",
+			"password=deleted",
+			"mfa-device/" + virtualMFA(acctOldKey) + "=held:protects_credentials",
+		}; !slices.Equal(got, want) {
+			t.Fatalf("outcomes %v, want %v", got, want)
+		}
+		x := action(t, a, remediate.KindAccessKey, keyOld)
+		for _, want := range []string{"used since the plan was made", at.Format(time.RFC3339), "eu-central-1", "lambda", "make a new plan"} {
+			if !strings.Contains(x.HoldDetail, want) {
+				t.Errorf("the hold %q does not say %q", x.HoldDetail, want)
+			}
+		}
+		if x.Decision != remediate.DecisionDelete || x.At != nil || x.RequestID != "" {
+			t.Errorf("the held key's action: %+v", x)
+		}
+		if m := action(t, a, remediate.KindMFADevice, virtualMFA(acctOldKey)); !strings.Contains(m.HoldDetail, "access key "+keyOld+" remains") {
+			t.Errorf("the MFA device's hold does not name the key that remains: %q", m.HoldDetail)
+		}
+		if a.Status != remediate.StatusFailed || w.mutations() != 1 {
+			t.Errorf("status %s after %d IAM mutations; want failed (a reviewed deletion did not happen) and one, the password's", a.Status, w.mutations())
+		}
+	})
+
+	t.Run("last use unreadable: not deleted", func(t *testing.T) {
+		fx := testWorld(time.Now().UTC())
+		planned := startWorld(t, fx, awssim.Options{})
+		p := plan(t, selected(planned))
+		// The same organization, where the apply's session may not read a
+		// key's last use.
+		w := startWorld(t, fx, awssim.Options{FaultRules: []faults.Rule{{Service: "iam", Op: "GetAccessKeyLastUsed", Account: acctOldKey,
+			Kind: faults.Error, Status: 403, Code: "AccessDenied", Message: "User is not authorized to perform: iam:GetAccessKeyLastUsed"}}})
+		rep := apply(t, remediate.ApplyConfig{Config: selected(w), Plan: p})
+		a := account(t, rep, acctOldKey)
+		x := action(t, a, remediate.KindAccessKey, keyOld)
+		if x.Outcome != remediate.OutcomeFailed || x.Error == nil || x.Error.Code != "AccessDenied" || !strings.Contains(x.Note, "could not be read") {
+			t.Errorf("the key whose last use cannot be read: %s %+v %q", x.Outcome, x.Error, x.Note)
+		}
+		if !w.rootHas(acctOldKey, remediate.KindAccessKey, keyOld) || !w.rootHas(acctOldKey, remediate.KindMFADevice, virtualMFA(acctOldKey)) {
+			t.Error("the key or the MFA device protecting it was deleted")
+		}
+	})
+
+	t.Run("recently used keys included: not read again", func(t *testing.T) {
+		fx := testWorld(time.Now().UTC())
+		w := startWorld(t, fx, awssim.Options{})
+		cfg := selected(w)
+		cfg.IncludeRecentlyUsed = true
+		p := plan(t, cfg)
+		use(w)
+		reads := lastUseReads(w)
+		rep := apply(t, remediate.ApplyConfig{Config: selected(w), Plan: p})
+		checkEvidence(t, w, fx, rep)
+		if x := action(t, account(t, rep, acctOldKey), remediate.KindAccessKey, keyOld); x.Outcome != remediate.OutcomeDeleted {
+			t.Errorf("the key is %s, want deleted", x.Outcome)
+		}
+		if n := lastUseReads(w) - reads; n != 0 {
+			t.Errorf("the apply read a key's last use %d times; the plan included recently used keys, so none", n)
+		}
+	})
+}
+
 func TestRecentlyUsedKeyIsHeldThenDeletedWhenIncluded(t *testing.T) {
 	w := startWorld(t, testWorld(time.Now().UTC()), awssim.Options{})
 	cfg := w.config()
