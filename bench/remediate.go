@@ -56,11 +56,12 @@ func (s scenario) verifyArgs(endpoint, out string) []string {
 // details does (ListAccessKeys, GetAccessKeyLastUsed for its one key,
 // ListSigningCertificates, ListMFADevices, GetLoginProfile; GetUser too
 // when there is a password), and the apply lists the keys and
-// certificates, deletes both, and lists them again to verify. (The
+// certificates, reads the key's last use again (a key used since the
+// plan is held), deletes both, and lists them again to verify. (The
 // result line's requests show what orgscan made.)
 const (
 	remediatePlanIAMCalls  = 5
-	remediateApplyIAMCalls = 6
+	remediateApplyIAMCalls = 7
 	// remediateDeletions are the credentials each member has and a
 	// remediation deletes: its access key and its certificate.
 	remediateDeletions = 2
@@ -71,9 +72,10 @@ const (
 	// one before, in each phase: nothing of the last member's phase ends
 	// sooner after its assume. The plan assumes, lists the keys, then
 	// reads the last use of each key listed; the apply assumes, lists what
-	// is there, deletes it, and lists again to verify (issue 16).
+	// is there, reads the key's last use again, deletes, and lists again
+	// to verify (issue 16).
 	remediatePlanChain  = 3
-	remediateApplyChain = 4
+	remediateApplyChain = 5
 )
 
 // remediateBound is the quota-imposed minimum of a remediation. The apply
