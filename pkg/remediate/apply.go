@@ -189,17 +189,12 @@ func (r *run) holdKeysUsedSincePlan(ctx, actx context.Context, a *Account, now *
 			!now.has(x.Kind, x.ID) || ctx.Err() != nil || actx.Err() != nil {
 			continue
 		}
-		out, err := r.api.GetAccessKeyLastUsed(actx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(x.ID)}, opts...)
-		if err != nil {
+		k := scan.AccessKeyDetail{ID: x.ID}
+		if err := r.readLastUse(actx, &k, opts); err != nil {
 			x.Outcome, x.Error = OutcomeFailed, accountError(actx, err)
 			x.Error.Message = "read the key's last use again before deleting it: " + x.Error.Message
 			x.Note = "not deleted: whether it was used since the plan was made could not be read"
 			continue
-		}
-		k := scan.AccessKeyDetail{ID: x.ID}
-		if u := out.AccessKeyLastUsed; u != nil {
-			k.LastUsedAt = utc(u.LastUsedDate)
-			k.LastUsedService, k.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
 		}
 		if recent, detail := recentlyUsed(k, decideOptions{now: r.now(), recentDays: o.RecentDays}); recent {
 			x.Outcome, x.Hold = OutcomeHeld, HoldRecentlyUsed
@@ -225,13 +220,8 @@ func (r *run) verify(ctx context.Context, a *Account, opts []func(*iam.Options))
 		for i, k := range p.keys {
 			key := &rc.AccessKeys[i]
 			*key = scan.AccessKeyDetail{ID: aws.ToString(k.AccessKeyId), Active: k.Status == iamtypes.StatusTypeActive, CreatedAt: utc(k.CreateDate)}
-			out, err := r.api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(key.ID)}, opts...)
-			if err != nil {
+			if err := r.readLastUse(ctx, key, opts); err != nil {
 				return nil, fmt.Errorf("read last use of root access key %s: %w", key.ID, err)
-			}
-			if u := out.AccessKeyLastUsed; u != nil {
-				key.LastUsedAt = utc(u.LastUsedDate)
-				key.LastUsedService, key.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
 			}
 		}
 	}
@@ -270,6 +260,19 @@ func (r *run) verify(ctx context.Context, a *Account, opts []func(*iam.Options))
 		}
 	}
 	return rc, nil
+}
+
+// readLastUse reads when, where and by which service key k was last used.
+func (r *run) readLastUse(ctx context.Context, k *scan.AccessKeyDetail, opts []func(*iam.Options)) error {
+	out, err := r.api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(k.ID)}, opts...)
+	if err != nil {
+		return err
+	}
+	if u := out.AccessKeyLastUsed; u != nil {
+		k.LastUsedAt = utc(u.LastUsedDate)
+		k.LastUsedService, k.LastUsedRegion = known(aws.ToString(u.ServiceName)), known(aws.ToString(u.Region))
+	}
+	return nil
 }
 
 // known is IAM's value, or "" for its "N/A" (a key never used).
