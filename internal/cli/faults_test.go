@@ -343,8 +343,8 @@ func TestKillDuringWriteNeverLeavesATornReport(t *testing.T) {
 	}
 	total := time.Since(start)
 	// Most kills land near the end, where the report is written.
-	for i := range 8 {
-		delay := total * time.Duration(60+6*i) / 100
+	for i := range 4 {
+		delay := total * time.Duration(64+12*i) / 100
 		t.Run(fmt.Sprintf("killed after %s", delay.Round(time.Millisecond)), func(t *testing.T) {
 			cmd := exec.Command(bin, "scan", "-q", "--concurrency", "64", "--out", out)
 			cmd.Env = binaryEnv(t, s)
