@@ -190,7 +190,11 @@ func (r *run) holdKeysUsedSincePlan(ctx, actx context.Context, a *Account, now *
 			continue
 		}
 		k := scan.AccessKeyDetail{ID: x.ID}
-		if err := r.readLastUse(actx, &k, opts); err != nil {
+		err := r.readLastUse(actx, &k, opts)
+		if err != nil && actx.Err() != nil {
+			continue // interrupted or out of time: deletePhase records which
+		}
+		if err != nil {
 			x.Outcome, x.Error = OutcomeFailed, accountError(actx, err)
 			x.Error.Message = "read the key's last use again before deleting it: " + x.Error.Message
 			x.Note = "not deleted: whether it was used since the plan was made could not be read"

@@ -269,6 +269,30 @@ func TestApplyHoldsAKeyUsedSincePlanning(t *testing.T) {
 		}
 	})
 
+	t.Run("interrupted while reading: nothing begun", func(t *testing.T) {
+		fx := testWorld(time.Now().UTC())
+		w := startWorld(t, fx, awssim.Options{})
+		cfg := selected(w)
+		p := plan(t, cfg)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		w.cfg.HTTPClient = &cancelOnDelete{next: w.cfg.HTTPClient, op: "GetAccessKeyLastUsed", cancel: cancel}
+		w.connect(t)
+		cfg.Session = w.s
+		rep, err := remediate.Apply(ctx, remediate.ApplyConfig{Config: cfg, Plan: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEvidence(t, w, fx, rep)
+		if got, want := outcomes(account(t, rep, acctOldKey)), []string{
+			"access-key/" + keyOld + "=not_started",
+			"password=not_started",
+			"mfa-device/" + virtualMFA(acctOldKey) + "=not_started",
+		}; !slices.Equal(got, want) || w.mutations() != 0 {
+			t.Errorf("outcomes %v after %d IAM mutations, want %v and none", got, w.mutations(), want)
+		}
+	})
+
 	t.Run("recently used keys included: not read again", func(t *testing.T) {
 		fx := testWorld(time.Now().UTC())
 		w := startWorld(t, fx, awssim.Options{})
