@@ -31,16 +31,6 @@ import (
 // binary is a launcher when it is set.
 const launchEnv = "ORGSCAN_BENCH_LAUNCH_REPORT"
 
-// launchReport is what a launcher tells the harness of the process it ran.
-type launchReport struct {
-	Started  time.Time     `json:"started"`
-	Wall     time.Duration `json:"wall_ns"`
-	CPU      time.Duration `json:"cpu_ns"`
-	MaxRSS   int64         `json:"max_rss_bytes"`
-	ExitCode int           `json:"exit_code"`
-	Measured bool          `json:"measured"`
-}
-
 // launchIfAsked runs the launcher when the harness binary was started as
 // one, and reports whether it was.
 func launchIfAsked() (code int, launched bool) {

@@ -12,16 +12,6 @@ import (
 // launchIfAsked: only Linux needs a launcher (launch_linux.go).
 func launchIfAsked() (code int, launched bool) { return 0, false }
 
-// launchReport is what the harness measured of the process it ran.
-type launchReport struct {
-	Started  time.Time
-	Wall     time.Duration
-	CPU      time.Duration
-	MaxRSS   int64
-	ExitCode int
-	Measured bool
-}
-
 // measuredCommand runs bin itself: how other kernels account a child's
 // peak memory was not examined, so the figures are what wait4 gives.
 func measuredCommand(ctx context.Context, _, bin string, args, env []string) (*exec.Cmd, func() (launchReport, error), error) {

@@ -185,6 +185,17 @@ type scanRun struct {
 	rows     rowCounts
 }
 
+// launchReport is what was measured of an orgscan process: by a launcher
+// on Linux (launch_linux.go), by the harness itself elsewhere.
+type launchReport struct {
+	Started  time.Time     `json:"started"`
+	Wall     time.Duration `json:"wall_ns"`
+	CPU      time.Duration `json:"cpu_ns"`
+	MaxRSS   int64         `json:"max_rss_bytes"`
+	ExitCode int           `json:"exit_code"`
+	Measured bool          `json:"measured"`
+}
+
 // runScan runs the orgscan binary to completion (or the timeout).
 func runScan(ctx context.Context, bin string, args []string, sim *simulator, out string, timeout time.Duration) (scanRun, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
