@@ -25,6 +25,8 @@ import (
 // hostile account name somehow slipped past the escaping still could not
 // run a script, load a resource or send data anywhere.
 var (
+	//go:embed html_head.html
+	htmlHeadText string
 	//go:embed html_template.html
 	htmlTemplateText string
 	//go:embed html_style.css
@@ -32,7 +34,7 @@ var (
 	//go:embed html_script.js
 	htmlScript string
 
-	htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
+	htmlTemplate = template.Must(template.Must(template.New("report").Parse(htmlHeadText)).Parse(htmlTemplateText))
 	htmlCSP      = contentSecurityPolicy(htmlStyle, htmlScript)
 )
 
@@ -76,13 +78,20 @@ func (h *htmlWriter) Close(rep *scan.Report) error {
 	return nil
 }
 
+// htmlPage is what every page's head and script need (html_head.html):
+// the scan report's and the remediation's.
+type htmlPage struct {
+	CSP     string
+	Style   template.CSS
+	Script  template.JS
+	Title   string
+	Version string
+}
+
 // htmlView is everything the template shows, already sanitized and
 // ordered: the template only lays it out.
 type htmlView struct {
-	CSP    string
-	Style  template.CSS
-	Script template.JS
-	Title  string
+	htmlPage
 
 	Provenance htmlProvenance
 	Coverage   htmlCoverage
@@ -197,12 +206,15 @@ func newHTMLView(rep *scan.Report, o Options) *htmlView {
 	details := o.Details
 	m := &rep.Scan
 	v := &htmlView{
-		CSP: htmlCSP,
-		// Trusted by construction: the package's own embedded files, whose
-		// hashes the policy carries.
-		Style:      template.CSS(htmlStyle),
-		Script:     template.JS(htmlScript),
-		Title:      "orgscan root credentials report: " + orUnknown(m.OrganizationID),
+		htmlPage: htmlPage{
+			CSP: htmlCSP,
+			// Trusted by construction: the package's own embedded files,
+			// whose hashes the policy carries.
+			Style:   template.CSS(htmlStyle),
+			Script:  template.JS(htmlScript),
+			Title:   "orgscan root credentials report: " + orUnknown(m.OrganizationID),
+			Version: orUnknown(m.Version),
+		},
 		Provenance: newHTMLProvenance(m),
 		Coverage:   newHTMLCoverage(m),
 		Details:    details,

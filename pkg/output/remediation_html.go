@@ -25,7 +25,7 @@ var (
 	remediationStyleExtra string
 
 	remediationStyle        = htmlStyle + "\n" + remediationStyleExtra
-	remediationHTMLTemplate = template.Must(template.New("remediation").Parse(remediationTemplateText))
+	remediationHTMLTemplate = template.Must(template.Must(template.New("remediation").Parse(htmlHeadText)).Parse(remediationTemplateText))
 	remediationCSP          = contentSecurityPolicy(remediationStyle, htmlScript)
 )
 
@@ -53,10 +53,7 @@ func (h *remediationHTMLWriter) Close(rep *remediate.Report) error {
 // remediationHTMLView is what the page shows: the report's view, with
 // what only the page lays out.
 type remediationHTMLView struct {
-	CSP    string
-	Style  template.CSS
-	Script template.JS
-	Title  string
+	htmlPage
 	// Heading names the document: a plan, or the evidence of an apply.
 	Heading string
 
@@ -99,11 +96,14 @@ type remediationHTMLAction struct {
 func newRemediationHTMLView(rep *remediate.Report) *remediationHTMLView {
 	v := newRemediationView(rep)
 	h := &remediationHTMLView{
-		CSP: remediationCSP,
-		// Trusted by construction: the package's own embedded files, whose
-		// hashes the policy carries.
-		Style:       template.CSS(remediationStyle),
-		Script:      template.JS(htmlScript),
+		htmlPage: htmlPage{
+			CSP: remediationCSP,
+			// Trusted by construction: the package's own embedded files,
+			// whose hashes the policy carries.
+			Style:   template.CSS(remediationStyle),
+			Script:  template.JS(htmlScript),
+			Version: v.Version,
+		},
 		V:           v,
 		Started:     newHTMLTime(v.Started),
 		Finished:    newHTMLTime(v.Finished),
